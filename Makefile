@@ -1,0 +1,52 @@
+# repro: reproduces Figure 1 of "A new initialization method based on normed statistical spaces in
+# deep networks". `make all` runs everything; `make test` runs the tests. Both set themselves up.
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+export LIBTORCH_USE_PYTORCH := 1
+export PATH := $(VENV)/bin:$(PATH)
+REPRO := target/release/repro
+SEEDS ?= 5
+RESULTS ?= results
+FIGURES ?= figures
+DATA ?= data/mnist
+RUN_FLAGS ?=
+
+.PHONY: all setup venv data build test fig1a fig1b fig1c fig1d panels summary plot bench clean
+
+all: panels summary plot
+
+setup: venv data
+
+venv: $(VENV)/.torch-ready
+$(VENV)/.torch-ready: scripts/setup-libtorch.sh
+	scripts/setup-libtorch.sh
+	touch $@
+
+data: $(DATA)/.verified
+$(DATA)/.verified: scripts/fetch-mnist.sh scripts/mnist.sha256
+	scripts/fetch-mnist.sh $(DATA)
+	touch $@
+
+build: venv
+	cargo build --release
+
+test: venv
+	cargo test --release
+
+fig1a fig1b fig1c fig1d: build data
+	$(REPRO) run --figure $(subst fig,,$@) --seeds $(SEEDS) --data $(DATA) --out $(RESULTS) $(RUN_FLAGS)
+
+panels: fig1a fig1b fig1c fig1d
+
+summary: build
+	$(REPRO) summary --results $(RESULTS)
+
+plot: build
+	$(REPRO) plot --results $(RESULTS) --out $(FIGURES)
+
+bench: build data
+	$(REPRO) bench --data $(DATA)
+
+clean:
+	cargo clean
+	rm -rf $(RESULTS)/.tmp

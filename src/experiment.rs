@@ -1,0 +1,235 @@
+//! Running a grid of (panel, initializer, seed) trainings with resume: finished seeds are skipped
+//! unless forced, each finished seed is stored atomically at once, and the panel's tables are
+//! merged after each. Shared by `repro run` and `repro sweep`.
+
+use crate::data;
+use crate::init::{Initializer, INIT_NAMES};
+use crate::nets::Figure;
+use crate::protocol::Protocol;
+use crate::results::{self, Lock, RunRecord};
+use crate::train::{self, RunSpec};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use tch::Device;
+
+/// Parses `--device`: `auto` (CUDA when tch sees it, else CPU), `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(s: &str) -> Result<Device> {
+    let cuda = |i: usize| -> Result<Device> {
+        if !tch::Cuda::is_available() {
+            bail!("--device {s}: no CUDA device is visible to libtorch on this machine; use --device cpu (or auto)");
+        }
+        let n = tch::Cuda::device_count() as usize;
+        if i >= n {
+            bail!("--device {s}: only {n} CUDA device(s) are visible (cuda:0 … cuda:{})", n - 1);
+        }
+        Ok(Device::Cuda(i))
+    };
+    match s.trim() {
+        "auto" => Ok(Device::cuda_if_available()),
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => cuda(0),
+        other => match other.strip_prefix("cuda:").and_then(|i| i.parse().ok()) {
+            Some(i) => cuda(i),
+            None => bail!("--device '{other}' is not one of auto, cpu, cuda, cuda:N"),
+        },
+    }
+}
+
+/// A device's name for records: `cpu` or `cuda:N`.
+pub fn device_name(d: Device) -> String {
+    match d {
+        Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".into(),
+    }
+}
+
+/// Where and how a run was made, recorded beside its outputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub protocol: Protocol,
+    pub device: String,
+    pub cpu_threads: i32,
+    pub repro_version: &'static str,
+    pub tch_version: &'static str,
+    pub libtorch_version: &'static str,
+    pub git_commit: String,
+    pub git_dirty: bool,
+    pub command_line: Vec<String>,
+}
+
+/// `git rev-parse HEAD` and whether the tree has changes, of the source tree the binary was built
+/// from ("unknown" when git or the tree is not there).
+pub fn git_state() -> (String, bool) {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(["-C", env!("CARGO_MANIFEST_DIR")])
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    (commit, dirty)
+}
+
+impl Provenance {
+    pub fn new(protocol: &Protocol, device: Device) -> Provenance {
+        let (git_commit, git_dirty) = git_state();
+        Provenance {
+            protocol: protocol.clone(),
+            device: device_name(device),
+            cpu_threads: tch::get_num_threads(),
+            repro_version: env!("CARGO_PKG_VERSION"),
+            tch_version: env!("REPRO_TCH_VERSION"),
+            libtorch_version: env!("REPRO_LIBTORCH_VERSION"),
+            git_commit,
+            git_dirty,
+            command_line: std::env::args().collect(),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub figures: Vec<Figure>,
+    pub inits: Vec<Initializer>,
+    pub seeds: Vec<i64>,
+    pub protocol: Protocol,
+    pub device: Device,
+    pub data_dir: PathBuf,
+    /// Results root: panel folders go under it (`<out>/fig1c`).
+    pub out: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// The invocation record `run.json`.
+#[derive(Serialize)]
+struct Invocation<'a> {
+    figure: &'a str,
+    inits: Vec<String>,
+    seeds: &'a [i64],
+    status: &'a str,
+    started_at: &'a str,
+    ended_at: Option<String>,
+    trained: Vec<String>,
+    skipped: Vec<String>,
+    provenance: &'a Provenance,
+}
+
+/// Fails early, before any training, when `out` cannot be written.
+pub fn check_writable(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("--out {}: cannot create the folder; choose a writable --out", out.display()))?;
+    tempfile::tempfile_in(out).with_context(|| format!("--out {}: the folder is not writable; choose a writable --out", out.display()))?;
+    Ok(())
+}
+
+fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn progress_bar(spec: &RunSpec, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos:>4}/{len} {msg} ({elapsed}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{} {} seed {}", spec.figure, spec.init.name(), spec.seed));
+    bar
+}
+
+/// Runs the plan; returns the number of runs trained (skipped ones not counted).
+pub fn run(plan: &Plan) -> Result<usize> {
+    let mnist = data::load(&plan.data_dir)?;
+    check_writable(&plan.out)?;
+    let provenance = Provenance::new(&plan.protocol, plan.device);
+    let mnist = data::Mnist { train: mnist.train.to_device(plan.device), test: mnist.test.to_device(plan.device) };
+    let order: Vec<&str> = INIT_NAMES.to_vec();
+    let mut trained_total = 0;
+    for &figure in &plan.figures {
+        let panel = results::panel_dir(&plan.out, figure);
+        let started = now();
+        let mut trained = Vec::new();
+        let mut skipped = Vec::new();
+        let write_invocation = |status: &str, trained: &[String], skipped: &[String]| -> Result<()> {
+            let inv = Invocation {
+                figure: figure.label(),
+                inits: plan.inits.iter().map(|i| i.to_string()).collect(),
+                seeds: &plan.seeds,
+                status,
+                started_at: &started,
+                ended_at: (status != "running").then(now),
+                trained: trained.to_vec(),
+                skipped: skipped.to_vec(),
+                provenance: &provenance,
+            };
+            results::write_atomic(&panel.join("run.json"), &serde_json::to_vec_pretty(&inv)?)
+        };
+        write_invocation("running", &trained, &skipped)?;
+        for &init in &plan.inits {
+            for &seed in &plan.seeds {
+                let spec = RunSpec { figure, init, seed };
+                let id = format!("{} seed {seed}", init.name());
+                if results::is_finished(&panel, init.name(), seed) && !plan.force {
+                    println!("{figure} {id}: already finished, skipped (use --force to redo)");
+                    skipped.push(id);
+                    continue;
+                }
+                let lock_path = panel.join("runs").join(init.name()).join(format!(".seed-{seed}.lock"));
+                let Some(_claim) = Lock::try_take(&lock_path)? else {
+                    println!("{figure} {id}: being trained by another repro process, skipped");
+                    skipped.push(id);
+                    continue;
+                };
+                if plan.force {
+                    results::remove_run(&panel, init.name(), seed)?;
+                }
+                let bar = progress_bar(&spec, plan.quiet);
+                let outcome = train::train(&spec, &plan.protocol, &mnist, plan.device, &bar);
+                bar.finish_and_clear();
+                let record = RunRecord {
+                    figure: figure.label().into(),
+                    init: init.name().into(),
+                    alpha: match init {
+                        Initializer::OursVariance { alpha } => Some(alpha),
+                        _ => None,
+                    },
+                    seed,
+                    steps: outcome.curve.len() as i64,
+                    final_smoothed_loss: outcome.final_smoothed_loss,
+                    test_accuracy: outcome.test_accuracy,
+                    collapsed: outcome.collapsed,
+                    diverged: outcome.diverged,
+                    wall_seconds: outcome.wall_seconds,
+                    device: provenance.device.clone(),
+                    finished_at: now(),
+                    provenance: serde_json::to_value(&provenance)?,
+                };
+                results::save_run(&panel, &record, &outcome)?;
+                results::merge_panel(&panel, &order)?;
+                println!(
+                    "{figure} {id}: last smoothed loss {:.4}, test accuracy {:.2} %{}{}, {:.1} s",
+                    outcome.final_smoothed_loss,
+                    outcome.test_accuracy * 100.0,
+                    if outcome.collapsed { ", COLLAPSED" } else { "" },
+                    if outcome.diverged { " (diverged)" } else { "" },
+                    outcome.wall_seconds
+                );
+                trained.push(id);
+                trained_total += 1;
+            }
+        }
+        results::merge_panel(&panel, &order)?;
+        write_invocation("finished", &trained, &skipped)?;
+    }
+    Ok(trained_total)
+}
