@@ -192,6 +192,11 @@ pub fn run(plan: &Plan) -> Result<usize> {
                 };
                 if plan.force {
                     results::remove_run(&panel, init.name(), seed)?;
+                } else if results::is_finished(&panel, init.name(), seed) {
+                    // Another process finished it between our check and our claim.
+                    println!("{figure} {id}: finished by another repro process, skipped");
+                    skipped.push(id);
+                    continue;
                 }
                 let bar = progress_bar(&spec, plan.quiet);
                 let outcome = train::train(&spec, &plan.protocol, &mnist, plan.device, &bar);
