@@ -77,22 +77,22 @@ pub struct TrainingArgs {
     pub inits: Vec<String>,
     /// Number of seeds: seeds 0 … N−1. Seed k fixes the initial weights and the data order,
     /// identically for every initializer.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub seeds: u32,
     /// Explicit seeds instead of --seeds, comma-separated (e.g. 3,7).
     #[arg(long, value_delimiter = ',', conflicts_with = "seeds")]
     pub seed_list: Option<Vec<u32>>,
     /// Epochs of training [protocol file: epochs = 1].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: Option<u32>,
     /// Train exactly N steps instead of whole epochs [protocol file: steps = 0, i.e. use epochs].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "epochs")]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "epochs")]
     pub steps: Option<u32>,
     /// Mini-batch size [protocol file: 64].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: Option<u32>,
     /// SGD momentum in [0, 1) [protocol file: 0.9].
-    #[arg(long, value_parser = parse_nonnegative_f64)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_nonnegative_f64)]
     pub momentum: Option<f64>,
     /// Device: auto (CUDA when libtorch sees one, else CPU), cpu, cuda, or cuda:N.
     #[arg(long, default_value = "auto")]
@@ -117,10 +117,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub figure: String,
     /// SGD learning rate [protocol file: 0.01].
-    #[arg(long, value_parser = parse_positive_f64)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_positive_f64)]
     pub lr: Option<f64>,
     /// Exponent α of ours-variance: Var = Var_xavier-he · r^(−α) [protocol file: 0.5].
-    #[arg(long, value_parser = parse_nonnegative_f64)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_nonnegative_f64)]
     pub alpha: Option<f64>,
     /// Results folder; panel outputs go to <out>/fig1c/ etc.
     #[arg(long, default_value = "results")]
