@@ -134,45 +134,46 @@ impl Net {
         Net { figure, vs, layers, pool_after }
     }
 
-    /// Runs the layers on `images`; `dense` selects their reference paths; `trace` receives each
-    /// layer's output shape (without the batch axis).
-    fn run(&self, images: &Tensor, dense: bool, mut trace: Option<&mut Vec<Vec<i64>>>) -> Tensor {
+    /// Runs the layers on `images`; `dense` selects their reference paths; `observe` sees each
+    /// layer's index, its pre-activation output, and its output after ReLU and pooling.
+    fn run(&self, images: &Tensor, dense: bool, observe: &mut dyn FnMut(usize, &Tensor, &Tensor)) -> Tensor {
         let mut h = images.shallow_clone();
-        for (layer, &pool) in self.layers.iter().zip(&self.pool_after) {
+        for (i, (layer, &pool)) in self.layers.iter().zip(&self.pool_after).enumerate() {
             h = match layer.op {
                 Op::Linear { .. } | Op::Circulant(_) => h.flatten(1, -1),
                 Op::Periodic(p) => h.reshape([-1, p.c_in, p.height, p.width]), // row-major reshape
                 Op::Conv2d { .. } | Op::ChannelCirculant(_) => h,
             };
-            h = if dense { layer.forward_dense(&h) } else { layer.forward(&h) };
-            if layer.relu {
-                h = h.relu();
-            }
+            let pre = if dense { layer.forward_dense(&h) } else { layer.forward(&h) };
+            h = if layer.relu { pre.relu() } else { pre.shallow_clone() };
             if pool {
                 h = h.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
             }
-            if let Some(shapes) = trace.as_deref_mut() {
-                shapes.push(h.size()[1..].to_vec());
-            }
+            observe(i, &pre, &h);
         }
         h
     }
 
     /// Logits N×10 for images N×1×28×28; `dense` selects the layers' reference paths.
     pub fn forward_with(&self, images: &Tensor, dense: bool) -> Tensor {
-        self.run(images, dense, None)
+        self.run(images, dense, &mut |_, _, _| {})
     }
 
     /// Logits through the FFT paths (the training path).
     pub fn forward(&self, images: &Tensor) -> Tensor {
-        self.run(images, false, None)
+        self.forward_with(images, false)
+    }
+
+    /// Calls `observe(layer index, pre-activation output)` for every layer, without gradients.
+    pub fn observe_pre_activations(&self, images: &Tensor, observe: &mut dyn FnMut(usize, &Tensor)) {
+        let _ = tch::no_grad(|| self.run(images, false, &mut |i, pre, _| observe(i, pre)));
     }
 
     /// Output shape (without the batch axis) of each layer, for `repro describe`.
     pub fn output_shapes(&self) -> Vec<Vec<i64>> {
         let mut shapes = Vec::new();
         let x = Tensor::zeros([1, 1, 28, 28], (Kind::Float, self.vs.device()));
-        let _ = tch::no_grad(|| self.run(&x, false, Some(&mut shapes)));
+        let _ = tch::no_grad(|| self.run(&x, false, &mut |_, _, out| shapes.push(out.size()[1..].to_vec())));
         shapes
     }
 

@@ -7,7 +7,7 @@
 //! accuracy is still measured, and the run is marked collapsed.
 
 use crate::data::{Mnist, Split};
-use crate::init::Initializer;
+use crate::init::{lsuv, Initializer};
 use crate::nets::{Figure, Net};
 use crate::norm::{Growth, GrowthTracker};
 use crate::protocol::Protocol;
@@ -105,10 +105,15 @@ pub fn accuracy(net: &Net, split: &Split, batch: i64) -> f64 {
     correct as f64 / n as f64
 }
 
-/// A network for `spec` on `device`, initialized.
-pub fn build_net(spec: &RunSpec, device: Device) -> Net {
+/// A network for `spec` on `device`, initialized; LSUV calibrates on the first training batch of
+/// the seed's data order.
+pub fn build_net(spec: &RunSpec, device: Device, train: &Split, batch_size: i64) -> Net {
     let mut net = Net::new(spec.figure, device);
     spec.init.apply(&mut net.layers, spec.seed);
+    if spec.init.needs_data() {
+        let idx = epoch_order(spec.seed, 0, train.len()).narrow(0, 0, batch_size.min(train.len())).to_device(device);
+        lsuv::calibrate(&mut net, &train.images.index_select(0, &idx));
+    }
     net
 }
 
@@ -116,7 +121,7 @@ pub fn build_net(spec: &RunSpec, device: Device) -> Net {
 /// smoothed loss (pass a hidden bar to stay quiet).
 pub fn train(spec: &RunSpec, protocol: &Protocol, data: &Mnist, device: Device, progress: &ProgressBar) -> Outcome {
     let started = Instant::now();
-    let net = build_net(spec, device);
+    let net = build_net(spec, device, &data.train, protocol.batch_size);
     let mut opt = nn::Sgd { momentum: protocol.momentum, dampening: 0.0, wd: protocol.weight_decay, nesterov: false }
         .build(&net.vs, protocol.learning_rate)
         .expect("building SGD over the network's variables");

@@ -18,6 +18,12 @@
 //!   consistent with the paper's outcome (METHOD.md section 3).
 //! - `ours-variance`: no multiplier; σ² = σ²_baseline · r^(−α), α = ½ by default (α = 0 is the
 //!   baseline). The pure-initialization reading, kept as an ablation.
+//!
+//! Two comparison rows from the literature, each in its own module: `orthogonal` (Saxe et al.
+//! 2014, with the He gain, on the dense operator) and `lsuv` (Mishkin & Matas 2016, data-driven).
+
+pub mod lsuv;
+pub mod orthogonal;
 
 use crate::layers::{Layer, Op};
 use anyhow::{bail, Result};
@@ -35,10 +41,16 @@ pub enum Initializer {
     Ours,
     /// Baseline variance times r^(−α), no multiplier (the pure-initialization reading).
     OursVariance { alpha: f64 },
+    /// (Semi-)orthogonal dense operator times the He gain (Saxe et al. 2014).
+    Orthogonal,
+    /// Orthogonal, then layer-sequential unit variance on one training batch (Mishkin & Matas 2016).
+    Lsuv,
 }
 
-/// Names accepted by `--inits`, in the order runs use by default.
+/// The initializers `repro run` compares by default, in order.
 pub const INIT_NAMES: [&str; 3] = ["xavier-he", "ours", "ours-variance"];
+/// Every initializer name `--inits` accepts.
+pub const ALL_INIT_NAMES: [&str; 5] = ["xavier-he", "ours", "ours-variance", "orthogonal", "lsuv"];
 
 impl Initializer {
     /// Parses a name of `INIT_NAMES`; `alpha` is used by `ours-variance`.
@@ -47,7 +59,9 @@ impl Initializer {
             "xavier-he" => Initializer::XavierHe,
             "ours" => Initializer::Ours,
             "ours-variance" => Initializer::OursVariance { alpha },
-            other => bail!("unknown initializer '{other}' in --inits; valid: {}", INIT_NAMES.join(", ")),
+            "orthogonal" => Initializer::Orthogonal,
+            "lsuv" => Initializer::Lsuv,
+            other => bail!("unknown initializer '{other}' in --inits; valid: {}", ALL_INIT_NAMES.join(", ")),
         })
     }
 
@@ -56,7 +70,14 @@ impl Initializer {
             Initializer::XavierHe => "xavier-he",
             Initializer::Ours => "ours",
             Initializer::OursVariance { .. } => "ours-variance",
+            Initializer::Orthogonal => "orthogonal",
+            Initializer::Lsuv => "lsuv",
         }
+    }
+
+    /// True when the initializer needs a training batch after `apply` (see `lsuv::calibrate`).
+    pub fn needs_data(&self) -> bool {
+        matches!(self, Initializer::Lsuv)
     }
 
     /// The baseline (xavier-he) standard deviation of a layer's effective weights.
@@ -77,7 +98,8 @@ impl Initializer {
         }
     }
 
-    /// Standard deviation of the stored parameters θ.
+    /// Standard deviation of the stored parameters θ (NaN for orthogonal and LSUV, whose entries
+    /// are not i.i.d. normal draws of a fixed σ).
     pub fn parameter_std(&self, op: &Op, relu: bool) -> f64 {
         let base = Self::baseline_std(op, relu);
         let r = op.multiplicity() as f64;
@@ -85,6 +107,7 @@ impl Initializer {
             Initializer::XavierHe => base,
             Initializer::Ours => base * r.sqrt(),
             Initializer::OursVariance { alpha } => base * r.powf(-alpha / 2.0),
+            Initializer::Orthogonal | Initializer::Lsuv => f64::NAN,
         }
     }
 
@@ -95,8 +118,13 @@ impl Initializer {
 
     /// Initializes every layer: θ = σ·z with z standard normal from the generator of `seed`,
     /// biases zero, multipliers set. The same seed gives the same z for every initializer.
+    /// (Orthogonal and LSUV draw orthogonal operators instead; LSUV's data-driven rescaling is
+    /// `lsuv::calibrate`, which `train::build_net` runs after this.)
     pub fn apply(&self, layers: &mut [Layer], seed: i64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed as u64);
+        if matches!(self, Initializer::Orthogonal | Initializer::Lsuv) {
+            return orthogonal::apply(layers, &mut rng);
+        }
         for layer in layers.iter_mut() {
             let shape = layer.op.weight_shape();
             let n: i64 = shape.iter().product();
