@@ -1,10 +1,10 @@
 //! The command line: `repro run | summary | plot | describe | bench`.
 
 use crate::experiment::{self, parse_device, Plan};
-use crate::init::{Initializer, INIT_NAMES};
+use crate::init::{Initializer, ALL_INIT_NAMES};
 use crate::nets::{Figure, Net};
 use crate::protocol::{Protocol, DEFAULT_CONFIG};
-use crate::{bench, plot, summary};
+use crate::{bench, plot, summary, sweep};
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,7 +25,10 @@ Initializers (METHOD.md section 3; biases start at zero):
                  the paper's outcome.
   ours-variance  RECONSTRUCTION, the pure-initialization reading (an ablation): no multiplier,
                  Var = Var_xavier-he · r^(−α), α = 0.5 by default (--alpha; α = 0 is xavier-he).
-Both readings equal xavier-he on panel 1a (every r = 1), the control panel.";
+Both readings equal xavier-he on panel 1a (every r = 1), the control panel.
+Comparison rows (not run by default): orthogonal (Saxe et al. 2014: the dense operator is He gain ×
+a semi-orthogonal matrix; for circulant layers per DFT bin) and lsuv (Mishkin & Matas 2016:
+orthogonal, then each layer rescaled to unit output variance on one training batch).";
 
 /// Reproduces Figure 1 of "A new initialization method based on normed statistical spaces in deep
 /// networks" on MNIST: Xavier/He against the paper's norm-based initialization for layers that share
@@ -51,6 +54,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Measure speed: training steps/s of repro vs a PyTorch reference, FFT vs dense layers.
     Bench(bench::BenchArgs),
+    /// Run a panel over learning rates × α (ours-variance): where each initializer works.
+    #[command(after_help = INIT_HELP)]
+    Sweep(sweep::SweepArgs),
 }
 
 fn parse_positive_f64(s: &str) -> Result<f64, String> {
@@ -72,7 +78,8 @@ fn parse_nonnegative_f64(s: &str) -> Result<f64, String> {
 /// Flags shared by `run` (and `sweep`): what to train and where the data and results live.
 #[derive(Args, Debug, Clone)]
 pub struct TrainingArgs {
-    /// Initializers to compare, comma-separated: xavier-he, ours, ours-variance.
+    /// Initializers to compare, comma-separated: xavier-he, ours, ours-variance (and the comparison
+    /// rows orthogonal, lsuv).
     #[arg(long, value_delimiter = ',', default_value = "xavier-he,ours,ours-variance")]
     pub inits: Vec<String>,
     /// Number of seeds: seeds 0 … N−1. Seed k fixes the initial weights and the data order,
@@ -187,7 +194,7 @@ impl TrainingArgs {
     /// The initializers, parsed (`alpha` for ours-variance).
     pub fn initializers(&self, alpha: f64) -> Result<Vec<Initializer>> {
         if self.inits.is_empty() {
-            bail!("--inits is empty; valid: {}", INIT_NAMES.join(", "));
+            bail!("--inits is empty; valid: {}", ALL_INIT_NAMES.join(", "));
         }
         self.inits.iter().map(|n| Initializer::parse(n, alpha)).collect()
     }
@@ -275,5 +282,6 @@ pub fn main() -> Result<()> {
         Command::Plot(a) => plot::plot(a),
         Command::Describe(a) => describe(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Sweep(a) => sweep::sweep(a),
     }
 }

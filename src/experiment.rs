@@ -3,7 +3,7 @@
 //! merged after each. Shared by `repro run` and `repro sweep`.
 
 use crate::data;
-use crate::init::{Initializer, INIT_NAMES};
+use crate::init::{Initializer, ALL_INIT_NAMES};
 use crate::nets::Figure;
 use crate::protocol::Protocol;
 use crate::results::{self, Lock, RunRecord};
@@ -147,13 +147,23 @@ fn progress_bar(spec: &RunSpec, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// Loads MNIST from `dir` onto `device`.
+pub fn load_data(dir: &Path, device: Device) -> Result<data::Mnist> {
+    let mnist = data::load(dir)?;
+    Ok(data::Mnist { train: mnist.train.to_device(device), test: mnist.test.to_device(device) })
+}
+
 /// Runs the plan; returns the number of runs trained (skipped ones not counted).
 pub fn run(plan: &Plan) -> Result<usize> {
-    let mnist = data::load(&plan.data_dir)?;
+    let mnist = load_data(&plan.data_dir, plan.device)?;
     check_writable(&plan.out)?;
+    run_loaded(plan, &mnist)
+}
+
+/// Runs the plan on data already loaded onto `plan.device`.
+pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
     let provenance = Provenance::new(&plan.protocol, plan.device);
-    let mnist = data::Mnist { train: mnist.train.to_device(plan.device), test: mnist.test.to_device(plan.device) };
-    let order: Vec<&str> = INIT_NAMES.to_vec();
+    let order: Vec<&str> = ALL_INIT_NAMES.to_vec();
     let mut trained_total = 0;
     for &figure in &plan.figures {
         let panel = results::panel_dir(&plan.out, figure);
@@ -199,7 +209,7 @@ pub fn run(plan: &Plan) -> Result<usize> {
                     continue;
                 }
                 let bar = progress_bar(&spec, plan.quiet);
-                let outcome = train::train(&spec, &plan.protocol, &mnist, plan.device, &bar);
+                let outcome = train::train(&spec, &plan.protocol, mnist, plan.device, &bar);
                 bar.finish_and_clear();
                 let record = RunRecord {
                     figure: figure.label().into(),

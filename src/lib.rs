@@ -14,4 +14,5 @@ pub mod plot;
 pub mod protocol;
 pub mod results;
 pub mod summary;
+pub mod sweep;
 pub mod train;

@@ -8,7 +8,7 @@
 //! legend gives the last smoothed loss (mean ± std over all seeds) and the mean test accuracy.
 
 use crate::nets::Figure;
-use crate::results::{panel_dir, panels_with_results, read_csv, CurveRow, GrowthRow, SummaryRow, CURVE_HEADER, GROWTH_HEADER, SUMMARY_HEADER};
+use crate::results::{panel_dir, panels_with_results, read_csv, CurveRow, SummaryRow, CURVE_HEADER, SUMMARY_HEADER};
 use crate::summary::{group, mean_std};
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
@@ -16,6 +16,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+mod growth;
+mod sweep;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
@@ -30,7 +33,7 @@ pub struct PlotArgs {
     pub linear: bool,
 }
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 620;
 
@@ -124,7 +127,7 @@ fn mean_band(curves: &[SeedCurve]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>, &'
     (mean, band, if use_std { "band ±1 std" } else { "band min–max" })
 }
 
-fn finite_positive(v: f64) -> bool {
+pub(crate) fn finite_positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
 
@@ -144,7 +147,7 @@ fn y_range(data: &PanelData, linear: bool) -> (f64, f64) {
     }
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing failed: {e:?}")
 }
 
@@ -242,12 +245,12 @@ fn register_font() {
 }
 
 /// Something drawn onto a drawing area, whatever the backend.
-trait Drawing {
+pub(crate) trait Drawing {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
 }
 
 /// Draws `what` into `<stem>.png` and `<stem>.svg`.
-fn render<D: Drawing>(stem: &Path, size: (u32, u32), what: &D) -> Result<()> {
+pub(crate) fn render<D: Drawing>(stem: &Path, size: (u32, u32), what: &D) -> Result<()> {
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     {
@@ -300,128 +303,21 @@ impl Drawing for Figure1<'_> {
     }
 }
 
-/// A panel's growth plots, one per initializer side by side.
-struct GrowthPlot<'a> {
-    figure: Figure,
-    rows: &'a [GrowthRow],
-    inits: &'a [String],
-    layers: &'a [String],
-}
-
-impl Drawing for GrowthPlot<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        for (area, init) in root.split_evenly((1, self.inits.len())).iter().zip(self.inits) {
-            draw_growth(area, self.figure, init, self.rows, self.layers)?;
-        }
-        Ok(())
-    }
-}
-
-/// Per layer and step, the mean relative growth over seeds, for one initializer.
-fn growth_series(rows: &[GrowthRow], init: &str) -> BTreeMap<String, Vec<(f64, f64)>> {
-    let mut acc: BTreeMap<(String, i64), Vec<f64>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.init == init) {
-        acc.entry((r.layer.clone(), r.step)).or_default().push(r.relative_growth);
-    }
-    let mut out: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for ((layer, step), vals) in acc {
-        out.entry(layer).or_default().push((step as f64, mean_std(&vals).0));
-    }
-    out
-}
-
-const LAYER_COLOURS: [RGBColor; 7] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(23, 190, 207),
-];
-
-/// One growth sub-plot: each layer's relative growth ‖θ_t − θ_0‖_T / ‖θ_0‖_T (log scale).
-fn draw_growth<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: Figure, init: &str, rows: &[GrowthRow], layer_order: &[String]) -> Result<()> {
-    let series = growth_series(rows, init);
-    let vals: Vec<f64> = series.values().flatten().map(|p| p.1).filter(|v| finite_positive(*v)).collect();
-    let lo = vals.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-6);
-    let hi = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if hi.is_finite() && lo < hi { (lo * 0.8, hi * 1.25) } else { (1e-4, 10.0) };
-    let x_max = series.values().flatten().map(|p| p.0).fold(1.0, f64::max);
-    let mut chart = ChartBuilder::on(area)
-        .caption(format!("{figure} {init}: relative growth in ‖·‖_T"), (FONT, 18))
-        .margin(8)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc("relative growth ‖θ_t − θ_0‖_T / ‖θ_0‖_T")
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(err)?;
-    for (i, layer) in layer_order.iter().enumerate() {
-        let Some(points) = series.get(layer) else { continue };
-        let c = LAYER_COLOURS[i % LAYER_COLOURS.len()];
-        chart
-            .draw_series(LineSeries::new(points.iter().cloned().filter(|p| finite_positive(p.1)), c.stroke_width(2)))
-            .map_err(err)?
-            .label(layer.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
-    Ok(())
-}
-
-fn plot_growth(results: &Path, figure: Figure, out: &Path) -> Result<()> {
-    let path = panel_dir(results, figure).join("growth.csv");
-    if !path.is_file() {
-        eprintln!("note: {} not found; growth plot of {figure} skipped", path.display());
-        return Ok(());
-    }
-    let rows: Vec<GrowthRow> = read_csv(&path, &GROWTH_HEADER)?;
-    let mut inits: Vec<String> = Vec::new();
-    let mut layers: Vec<String> = Vec::new();
-    for r in &rows {
-        if !inits.contains(&r.init) {
-            inits.push(r.init.clone());
-        }
-        if !layers.contains(&r.layer) {
-            layers.push(r.layer.clone());
-        }
-    }
-    if inits.is_empty() {
-        eprintln!("note: {} has no rows; growth plot of {figure} skipped", path.display());
-        return Ok(());
-    }
-    let width = 560 * inits.len() as u32;
-    let stem = out.join(format!("growth-{}", figure.label()));
-    render(&stem, (width, 460), &GrowthPlot { figure, rows: &rows, inits: &inits, layers: &layers })
-}
-
 /// `repro plot`.
 pub fn plot(args: PlotArgs) -> Result<()> {
     register_font();
     if !args.results.is_dir() {
         bail!("--results {}: folder not found; run `repro run --figure 1a` first", args.results.display());
     }
+    std::fs::create_dir_all(&args.out).map_err(|e| anyhow!("--out {}: cannot create the folder ({e}); choose a writable --out", args.out.display()))?;
+    let sweeps = sweep::plot_sweeps(&args.results, &args.out)?;
     let figures = panels_with_results(&args.results);
     if figures.is_empty() {
+        if sweeps > 0 {
+            return Ok(());
+        }
         bail!("no results under {}: no fig1*/summary.csv found; run `repro run --figure 1a` first (or pass --results DIR)", args.results.display());
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| anyhow!("--out {}: cannot create the folder ({e}); choose a writable --out", args.out.display()))?;
     for f in Figure::ALL.iter().filter(|f| !figures.contains(f)) {
         eprintln!("note: no results for panel {f}; skipped");
     }
@@ -429,7 +325,7 @@ pub fn plot(args: PlotArgs) -> Result<()> {
     for &figure in &figures {
         let data = load_panel(&args.results, figure)?;
         render(&args.out.join(format!("fig{}", figure.label())), (WIDTH, HEIGHT), &PanelPlot { data: &data, linear: args.linear })?;
-        plot_growth(&args.results, figure, &args.out)?;
+        growth::plot_growth(&args.results, figure, &args.out)?;
         panels.push(data);
     }
     render(&args.out.join("figure1"), (2 * WIDTH, 2 * HEIGHT), &Figure1 { panels: &panels, linear: args.linear })?;

@@ -353,3 +353,27 @@ fn help_explains_every_flag_and_the_reconstructions() {
     let o = Command::new(env!("CARGO_BIN_EXE_repro")).arg("--help").current_dir("/").env_remove("LD_LIBRARY_PATH").output().unwrap();
     assert!(o.status.success());
 }
+
+#[test]
+fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
+    let f = fixture();
+    let o = run(&["sweep", "--figure", "1c", "--lr", "0.01,0.1", "--alpha", "0,1", "--seeds", "2", "--steps", "3", "--batch-size", "8", "-q",
+        "--inits", "xavier-he,ours-variance,lsuv", "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sweep = lines(&f.out.join("sweeps/1c/sweep.csv"));
+    assert_eq!(sweep[0], "figure,init,alpha,lr,seed,final_smoothed_loss,test_accuracy,collapsed");
+    // Per lr: (xavier-he, lsuv) × 2 seeds + ours-variance × 2 α × 2 seeds = 8 rows; 2 lrs.
+    assert_eq!(sweep.len(), 1 + 16);
+    assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,xavier-he,,0.1,")).count(), 2);
+    assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,ours-variance,1.0,0.01,")).count(), 2);
+    assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,lsuv,,")).count(), 4);
+    // Resumable: a rerun trains nothing.
+    let again = run(&["sweep", "--figure", "1c", "--lr", "0.01,0.1", "--alpha", "0,1", "--seeds", "2", "--steps", "3", "--batch-size", "8", "-q",
+        "--inits", "xavier-he,ours-variance,lsuv", "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+    assert!(text(&again).contains("0 run(s) trained"), "{}", text(&again));
+    let figs = f.out.parent().unwrap().join("figures");
+    let p = run(&["plot", "--results", f.out.to_str().unwrap(), "--out", figs.to_str().unwrap()]);
+    assert!(p.status.success(), "{}", text(&p));
+    assert!(fs::metadata(figs.join("sweep-1c.png")).unwrap().len() > 1000);
+    assert!(fs::read_to_string(figs.join("sweep-1c.svg")).unwrap().contains("ours-variance α=1"));
+}
