@@ -127,6 +127,16 @@ fn mean_band(curves: &[SeedCurve]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>, &'
     (mean, band, if use_std { "band ±1 std" } else { "band min–max" })
 }
 
+/// A compact tick label: 0.6 rather than 0.6000000001.
+pub(crate) fn tick_label(y: f64) -> String {
+    let s = if y.abs() >= 10.0 { format!("{y:.0}") } else { format!("{y:.3}") };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 pub(crate) fn finite_positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
@@ -143,7 +153,8 @@ fn y_range(data: &PanelData, linear: bool) -> (f64, f64) {
     if linear {
         (0.0, hi * 1.05)
     } else {
-        (lo * 0.8, hi * 1.25)
+        // At least 0.04 … 3 so that every panel spans more than a decade and shows its ticks.
+        ((lo * 0.8).min(0.04), (hi * 1.25).max(3.0))
     }
 }
 
@@ -162,7 +173,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
         .caption(caption, font(22.0))
         .margin((10.0 * scale) as u32)
         .x_label_area_size((45.0 * scale) as u32)
-        .y_label_area_size((65.0 * scale) as u32);
+        .y_label_area_size((75.0 * scale) as u32);
     // The two scales have different coordinate types; the drawing itself is the same.
     macro_rules! draw {
         ($chart:expr) => {{
@@ -171,14 +182,18 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
                 .configure_mesh()
                 .x_desc("step")
                 .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| tick_label(*y))
                 .y_desc(if linear { "smoothed training loss" } else { "smoothed training loss (log scale)" })
                 .label_style(font(15.0))
                 .axis_desc_style(font(16.0))
                 .light_line_style(WHITE.mix(0.0))
                 .draw()
                 .map_err(err)?;
-            for runs in &data.inits {
+            for (k, runs) in data.inits.iter().enumerate() {
                 let c = colour(&runs.init);
+                // Later initializers are drawn thinner, so that identical curves (panel 1a, where
+                // every reading equals xavier-he) stay visible as nested strokes.
+                let width = ([4.0, 2.5, 1.2][k.min(2)] * scale).max(1.0) as u32;
                 let clip = |v: f64| v.clamp(y0, y1);
                 let ok = |v: f64| if linear { v.is_finite() } else { finite_positive(v) };
                 if !runs.trained.is_empty() {
@@ -186,16 +201,16 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
                     let mut poly: Vec<(f64, f64)> = band.iter().filter(|b| ok(b.2)).map(|b| (b.0, clip(b.2))).collect();
                     poly.extend(band.iter().rev().filter(|b| ok(b.1) || !linear).map(|b| (b.0, clip(if ok(b.1) { b.1 } else { y0 }))));
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(err)?;
+                    let n = runs.trained.len() + runs.collapsed.len();
+                    let loss = if runs.loss.1.is_nan() { format!("{:.3}", runs.loss.0) } else { format!("{:.3} ± {:.3}", runs.loss.0, runs.loss.1) };
                     let label = format!(
-                        "{}: {} ({} trained, {}); acc {:.2} %",
+                        "{}: loss {loss}, acc {:.2} % (all {n} seeds); curve: mean of {} trained, {band_kind}",
                         runs.init,
-                        if runs.loss.1.is_nan() { format!("{:.3}", runs.loss.0) } else { format!("{:.3} ± {:.3}", runs.loss.0, runs.loss.1) },
+                        runs.accuracy * 100.0,
                         runs.trained.len(),
-                        band_kind,
-                        runs.accuracy * 100.0
                     );
                     chart
-                        .draw_series(LineSeries::new(mean.into_iter().filter(|p| ok(p.1)), c.stroke_width((2.5 * scale).max(1.0) as u32)))
+                        .draw_series(LineSeries::new(mean.into_iter().filter(|p| ok(p.1)), c.stroke_width(width)))
                         .map_err(err)?
                         .label(label)
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
@@ -205,7 +220,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
                     let series = chart.draw_series(LineSeries::new(pts.clone(), c.mix(0.8).stroke_width(1))).map_err(err)?;
                     if i == 0 {
                         let label = if runs.trained.is_empty() {
-                            format!("{}: all {} seeds collapsed (thin lines), loss {:.3}; acc {:.2} %", runs.init, runs.collapsed.len(), runs.loss.0, runs.accuracy * 100.0)
+                            format!("{}: {n}/{n} seeds collapsed (thin lines), loss {:.3}; acc {:.2} %", runs.init, runs.loss.0, runs.accuracy * 100.0, n = runs.collapsed.len())
                         } else {
                             format!("{}: {} collapsed seed(s) (thin lines)", runs.init, runs.collapsed.len())
                         };

@@ -143,7 +143,7 @@ fn a_diverged_seed_is_recorded_counted_and_drawn() {
     let figs = f.out.parent().unwrap().join("figures");
     let p = run(&["plot", "--results", f.out.to_str().unwrap(), "--out", figs.to_str().unwrap()]);
     assert!(p.status.success(), "{}", text(&p));
-    assert!(fs::read_to_string(figs.join("fig1a.svg")).unwrap().contains("all 2 seeds collapsed"));
+    assert!(fs::read_to_string(figs.join("fig1a.svg")).unwrap().contains("2/2 seeds collapsed"));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Growth plots: each layer's relative growth in the paper's norm, ‖θ_t − θ_0‖_T / ‖θ_0‖_T, against
 //! the step (mean over seeds), one sub-plot per initializer (METHOD.md section 3, "Growth, measured").
 
-use super::{err, finite_positive, render, Drawing, FONT};
+use super::{err, finite_positive, render, tick_label, Drawing, FONT};
 use crate::nets::Figure;
 use crate::results::{panel_dir, read_csv, GrowthRow, GROWTH_HEADER};
 use crate::summary::mean_std;
@@ -70,6 +70,7 @@ fn draw_growth<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: Figure
         .configure_mesh()
         .x_desc("step")
         .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| tick_label(*y))
         .y_desc("relative growth ‖θ_t − θ_0‖_T / ‖θ_0‖_T")
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
