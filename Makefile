@@ -11,7 +11,7 @@ FIGURES ?= figures
 DATA ?= data/mnist
 RUN_FLAGS ?=
 
-.PHONY: all setup venv data build test fig1a fig1b fig1c fig1d panels summary plot bench clean
+.PHONY: all setup venv data build test fig1a fig1b fig1c fig1d panels summary plot bench sweep clean distclean
 
 all: panels summary plot
 
@@ -44,9 +44,18 @@ summary: build
 plot: build
 	$(REPRO) plot --results $(RESULTS) --out $(FIGURES)
 
-bench: build data
-	$(REPRO) bench --data $(DATA)
+bench: build
+	$(REPRO) bench
+
+# Where each initializer works (README): panels 1b and 1c over learning rates x alpha.
+SWEEP_FLAGS ?= --seeds 3 --steps 300
+sweep: build data
+	$(REPRO) sweep --figure 1c --data $(DATA) --out $(RESULTS) --inits xavier-he,ours,ours-variance,orthogonal,lsuv $(SWEEP_FLAGS)
+	$(REPRO) sweep --figure 1b --data $(DATA) --out $(RESULTS) --inits xavier-he,ours,ours-variance,orthogonal,lsuv $(SWEEP_FLAGS)
+	$(REPRO) plot --results $(RESULTS) --out $(FIGURES)
 
 clean:
 	cargo clean
-	rm -rf $(RESULTS)/.tmp
+
+distclean: clean
+	rm -rf .venv data

@@ -262,14 +262,17 @@ fn summarize(args: SummaryArgs) -> Result<()> {
     let paper = summary::load_paper(&args.paper)?;
     let table = summary::markdown(&args.results, &paper)?;
     print!("{table}");
-    let path = args.results.join("summary.md");
-    let doc = format!(
-        "# Summary of {}\n\nLast smoothed loss (EMA β = 0.98) and test accuracy, mean ± sample std over seeds; \
-         'collapsed' counts seeds whose loss became NaN/inf or that ended at chance level (see README).\n\n{table}",
-        args.results.display()
-    );
-    crate::results::write_atomic(&path, doc.as_bytes())?;
-    eprintln!("wrote {}", path.display());
+    let intro = "Last smoothed loss (EMA β = 0.98) and test accuracy, mean ± sample std over seeds; \
+                 'collapsed' counts seeds whose loss became NaN/inf or that ended at chance level (see README).";
+    let mut written = vec![args.results.join("summary.md")];
+    crate::results::write_atomic(&written[0], format!("# Summary of {}\n\n{intro}\n\n{table}", args.results.display()).as_bytes())?;
+    for figure in crate::results::panels_with_results(&args.results) {
+        let path = crate::results::panel_dir(&args.results, figure).join("summary.md");
+        let table = summary::markdown_for(&args.results, &[figure], &paper)?;
+        crate::results::write_atomic(&path, format!("# Figure {figure}: {}\n\n{intro}\n\n{table}", figure.title()).as_bytes())?;
+        written.push(path);
+    }
+    eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     Ok(())
 }
 

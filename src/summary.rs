@@ -5,6 +5,7 @@
 //! Honest statistics: every finished seed counts. The loss is reported over all seeds (a diverged
 //! seed makes it NaN, shown as such) and, separately, over the seeds that trained.
 
+use crate::nets::Figure;
 use crate::results::{panel_dir, panels_with_results, read_csv, SummaryRow, SUMMARY_HEADER};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -122,11 +123,16 @@ pub fn markdown(results: &Path, paper: &[PaperPanel]) -> Result<String> {
     if panels.is_empty() {
         bail!("no results under {}: no fig1*/summary.csv found; run `repro run --figure 1a` first (or pass --results DIR)", results.display());
     }
+    markdown_for(results, &panels, paper)
+}
+
+/// The Markdown table of the given panels.
+pub fn markdown_for(results: &Path, panels: &[Figure], paper: &[PaperPanel]) -> Result<String> {
     let mut out = String::from(
         "| panel | init | seeds | collapsed | last smoothed loss (all seeds) | (seeds that trained) | test accuracy % | paper: loss | paper: accuracy % | wall time (s, all seeds) |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for figure in panels {
+    for &figure in panels {
         let rows: Vec<SummaryRow> = read_csv(&panel_dir(results, figure).join("summary.csv"), &SUMMARY_HEADER)?;
         let p = paper.iter().find(|p| p.figure == figure.label());
         for g in group(&rows) {
