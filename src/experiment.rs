@@ -153,15 +153,30 @@ pub fn load_data(dir: &Path, device: Device) -> Result<data::Mnist> {
     Ok(data::Mnist { train: mnist.train.to_device(device), test: mnist.test.to_device(device) })
 }
 
+/// Fails when the training set holds less than one batch.
+pub fn check_batch_fits(protocol: &Protocol, mnist: &data::Mnist, data_dir: &Path) -> Result<()> {
+    if mnist.train.len() < protocol.batch_size {
+        bail!(
+            "--batch-size {} is larger than the training set ({} images in {})",
+            protocol.batch_size,
+            mnist.train.len(),
+            data_dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the plan; returns the number of runs trained (skipped ones not counted).
 pub fn run(plan: &Plan) -> Result<usize> {
     let mnist = load_data(&plan.data_dir, plan.device)?;
+    check_batch_fits(&plan.protocol, &mnist, &plan.data_dir)?;
     check_writable(&plan.out)?;
     run_loaded(plan, &mnist)
 }
 
 /// Runs the plan on data already loaded onto `plan.device`.
 pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
+    check_batch_fits(&plan.protocol, mnist, &plan.data_dir)?;
     let provenance = Provenance::new(&plan.protocol, plan.device);
     let order: Vec<&str> = ALL_INIT_NAMES.to_vec();
     let mut trained_total = 0;

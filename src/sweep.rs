@@ -142,6 +142,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let sweep_dir = args.out.join("sweeps").join(&name);
     let device = args.training.device()?;
     let mnist = experiment::load_data(&args.training.data, device)?;
+    experiment::check_batch_fits(&base, &mnist, &args.training.data)?;
     experiment::check_writable(&sweep_dir)?;
     let started = std::time::Instant::now();
     let mut trained = 0;

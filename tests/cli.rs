@@ -202,6 +202,7 @@ fn bad_flags_give_clear_errors_and_write_nothing() {
         (vec!["--figure", "1a", "--inits", "ours,kaiming"], vec!["unknown initializer 'kaiming'", "xavier-he, ours, ours-variance"]),
         (vec!["--figure", "1a", "--momentum", "1.5"], vec!["momentum (--momentum) must be in [0, 1)"]),
         (vec!["--figure", "1a", "--device", "tpu"], vec!["--device 'tpu'"]),
+        (vec!["--figure", "1a", "--batch-size", "100"], vec!["--batch-size 100 is larger than the training set (64 images"]),
     ];
     for (extra, needles) in cases {
         let mut args = base.to_vec();
