@@ -166,6 +166,28 @@ pub fn check_batch_fits(protocol: &Protocol, mnist: &data::Mnist, data_dir: &Pat
     Ok(())
 }
 
+/// The stored record of a finished run.
+fn run_record(spec: &RunSpec, outcome: &train::Outcome, provenance: &Provenance) -> Result<RunRecord> {
+    Ok(RunRecord {
+        figure: spec.figure.label().into(),
+        init: spec.init.name().into(),
+        alpha: match spec.init {
+            Initializer::OursVariance { alpha } => Some(alpha),
+            _ => None,
+        },
+        seed: spec.seed,
+        steps: outcome.curve.len() as i64,
+        final_smoothed_loss: outcome.final_smoothed_loss,
+        test_accuracy: outcome.test_accuracy,
+        collapsed: outcome.collapsed,
+        diverged: outcome.diverged,
+        wall_seconds: outcome.wall_seconds,
+        device: provenance.device.clone(),
+        finished_at: now(),
+        provenance: serde_json::to_value(provenance)?,
+    })
+}
+
 /// Runs the plan; returns the number of runs trained (skipped ones not counted).
 pub fn run(plan: &Plan) -> Result<usize> {
     let mnist = load_data(&plan.data_dir, plan.device)?;
@@ -175,8 +197,8 @@ pub fn run(plan: &Plan) -> Result<usize> {
 }
 
 /// Runs the plan on data already loaded onto `plan.device`.
+/// (The caller checks the batch size against the data and that `plan.out` is writable.)
 pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
-    check_batch_fits(&plan.protocol, mnist, &plan.data_dir)?;
     let provenance = Provenance::new(&plan.protocol, plan.device);
     let order: Vec<&str> = ALL_INIT_NAMES.to_vec();
     let mut trained_total = 0;
@@ -226,24 +248,7 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
                 let bar = progress_bar(&spec, plan.quiet);
                 let outcome = train::train(&spec, &plan.protocol, mnist, plan.device, &bar);
                 bar.finish_and_clear();
-                let record = RunRecord {
-                    figure: figure.label().into(),
-                    init: init.name().into(),
-                    alpha: match init {
-                        Initializer::OursVariance { alpha } => Some(alpha),
-                        _ => None,
-                    },
-                    seed,
-                    steps: outcome.curve.len() as i64,
-                    final_smoothed_loss: outcome.final_smoothed_loss,
-                    test_accuracy: outcome.test_accuracy,
-                    collapsed: outcome.collapsed,
-                    diverged: outcome.diverged,
-                    wall_seconds: outcome.wall_seconds,
-                    device: provenance.device.clone(),
-                    finished_at: now(),
-                    provenance: serde_json::to_value(&provenance)?,
-                };
+                let record = run_record(&spec, &outcome, &provenance)?;
                 results::save_run(&panel, &record, &outcome)?;
                 results::merge_panel(&panel, &order)?;
                 println!(
