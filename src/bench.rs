@@ -73,8 +73,16 @@ fn time_median(device: Device, warmup: u32, reps: u32, mut f: impl FnMut()) -> f
 /// The three structured layers at their panel shapes, with their input shapes at batch 64.
 pub fn panel_layers() -> Vec<(&'static str, Op, Vec<i64>)> {
     vec![
-        ("1b periodic conv 55×55 on 56×56", Op::Periodic(PeriodicConv2d { c_in: 1, c_out: 1, kernel: 55, height: 56, width: 56 }), vec![64, 1, 56, 56]),
-        ("1c circulant FC 3136→1568, B=1568", Op::Circulant(CirculantLinear { input: 3136, output: 1568, block: 1568 }), vec![64, 3136]),
+        (
+            "1b periodic conv 55×55 on 56×56",
+            Op::Periodic(PeriodicConv2d { c_in: 1, c_out: 1, kernel: 55, height: 56, width: 56 }),
+            vec![64, 1, 56, 56],
+        ),
+        (
+            "1c circulant FC 3136→1568, B=1568",
+            Op::Circulant(CirculantLinear { input: 3136, output: 1568, block: 1568 }),
+            vec![64, 3136],
+        ),
         (
             "1d channel-circ. conv 256→256, B=256",
             Op::ChannelCirculant(ChannelCirculantConv2d { c_in: 256, c_out: 256, kernel: 3, block: 256, padding: 1 }),
@@ -126,7 +134,8 @@ pub fn repro_steps_per_second(figure: Figure, device: Device, warmup: u32, steps
 
 /// Runs the PyTorch reference script; returns its JSON.
 fn pytorch_reference(args: &BenchArgs, figures: &[Figure], device: Device) -> Result<serde_json::Value> {
-    let python = args.python.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let python =
+        args.python.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_reference.py");
     let panels = figures.iter().map(|f| f.label()).collect::<Vec<_>>().join(",");
     let out = std::process::Command::new(&python)
@@ -134,12 +143,22 @@ fn pytorch_reference(args: &BenchArgs, figures: &[Figure], device: Device) -> Re
         .args(["--panels", &panels, "--steps", &args.steps.to_string(), "--warmup", &args.warmup.to_string()])
         .args(["--threads", &tch::get_num_threads().to_string(), "--device", &device_name(device)])
         .output()
-        .with_context(|| format!("cannot run the PyTorch reference with {} (run `make setup`, pass --python, or --no-pytorch)", python.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot run the PyTorch reference with {} (run `make setup`, pass --python, or --no-pytorch)",
+                python.display()
+            )
+        })?;
     if !out.status.success() {
-        bail!("the PyTorch reference {} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        bail!(
+            "the PyTorch reference {} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+        );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().unwrap_or("")).with_context(|| format!("unexpected output of {}: {stdout}", script.display()))
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .with_context(|| format!("unexpected output of {}: {stdout}", script.display()))
 }
 
 /// `repro bench`.
@@ -149,7 +168,12 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         tch::set_num_threads(args.threads);
     }
     let figures = Figure::parse_list(&args.figure)?;
-    println!("device: {}, libtorch CPU threads: {}, libtorch {}", device_name(device), tch::get_num_threads(), env!("REPRO_LIBTORCH_VERSION"));
+    println!(
+        "device: {}, libtorch CPU threads: {}, libtorch {}",
+        device_name(device),
+        tch::get_num_threads(),
+        env!("REPRO_LIBTORCH_VERSION")
+    );
     if !args.no_layers {
         println!("\nStructured layers, forward + backward at batch 64 (median of 20):\n");
         println!("| layer | FFT path (ms) | dense reference (ms) | dense / FFT |");
@@ -160,7 +184,10 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         }
     }
     let reference = if args.no_pytorch { None } else { Some(pytorch_reference(&args, &figures, device)?) };
-    println!("\nTraining steps per second (batch 64, SGD with momentum, {} timed steps after {} warm-up):\n", args.steps, args.warmup);
+    println!(
+        "\nTraining steps per second (batch 64, SGD with momentum, {} timed steps after {} warm-up):\n",
+        args.steps, args.warmup
+    );
     println!("| panel | repro (steps/s) | PyTorch eager (steps/s) | repro / PyTorch |");
     println!("|---|---|---|---|");
     for figure in figures {

@@ -231,7 +231,17 @@ fn describe(args: DescribeArgs) -> Result<()> {
         println!("Figure {} (Table {}): {}", figure.label(), figure.table(), figure.title());
         println!(
             "{:<11} {:<22} {:>12} {:>8} {:>7} {:>7} {:>5} {:>10} {:>10} {:>12} {:>11}",
-            "layer", "kind", "output", "params", "fan_in", "fan_out", "r", "std x/he", "std ours", "mult ours", "std ours-v"
+            "layer",
+            "kind",
+            "output",
+            "params",
+            "fan_in",
+            "fan_out",
+            "r",
+            "std x/he",
+            "std ours",
+            "mult ours",
+            "std ours-v"
         );
         for (layer, shape) in net.layers.iter().zip(net.output_shapes()) {
             let (fan_in, fan_out) = layer.op.fans();
@@ -265,11 +275,17 @@ fn summarize(args: SummaryArgs) -> Result<()> {
     let intro = "Last smoothed loss (EMA β = 0.98) and test accuracy, mean ± sample std over seeds; \
                  'collapsed' counts seeds whose loss became NaN/inf or that ended at chance level (see README).";
     let mut written = vec![args.results.join("summary.md")];
-    crate::results::write_atomic(&written[0], format!("# Summary of {}\n\n{intro}\n\n{table}", args.results.display()).as_bytes())?;
+    crate::results::write_atomic(
+        &written[0],
+        format!("# Summary of {}\n\n{intro}\n\n{table}", args.results.display()).as_bytes(),
+    )?;
     for figure in crate::results::panels_with_results(&args.results) {
         let path = crate::results::panel_dir(&args.results, figure).join("summary.md");
         let table = summary::markdown_for(&args.results, &[figure], &paper)?;
-        crate::results::write_atomic(&path, format!("# Figure {figure}: {}\n\n{intro}\n\n{table}", figure.title()).as_bytes())?;
+        crate::results::write_atomic(
+            &path,
+            format!("# Figure {figure}: {}\n\n{intro}\n\n{table}", figure.title()).as_bytes(),
+        )?;
         written.push(path);
     }
     eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));

@@ -74,14 +74,16 @@ fn parse_idx<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<usize>
     if bytes.len() < header {
         bail!("{file}: truncated IDX header ({} bytes, need {header}); {FETCH_HINT}", bytes.len());
     }
-    let dims: Vec<usize> = (0..ndims)
-        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
-        .collect();
+    let dims: Vec<usize> =
+        (0..ndims).map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize).collect();
     let expected: usize = dims.iter().product();
     let payload = &bytes[header..];
     if payload.len() != expected {
         let what = if payload.len() < expected { "truncated" } else { "too long" };
-        bail!("{file}: {what}: header {dims:?} announces {expected} values, file holds {}; {FETCH_HINT}", payload.len());
+        bail!(
+            "{file}: {what}: header {dims:?} announces {expected} values, file holds {}; {FETCH_HINT}",
+            payload.len()
+        );
     }
     Ok((dims, payload))
 }
@@ -167,12 +169,18 @@ pub mod idx {
                 for p in 0..784u32 {
                     // A bright horizontal band whose row depends on the label, plus a little texture.
                     let row = p / 28;
-                    let on = row / 3 == l as u32 ;
+                    let on = row / 3 == l as u32;
                     pixels.push(if on { 200 + ((p + i as u32) % 50) as u8 } else { ((p * 7 + i as u32) % 23) as u8 });
                 }
             }
-            std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), encode(super::IMAGES_MAGIC, &[n, 28, 28], &pixels))?;
-            std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), encode(super::LABELS_MAGIC, &[n], &labels))?;
+            std::fs::write(
+                dir.join(format!("{prefix}-images-idx3-ubyte")),
+                encode(super::IMAGES_MAGIC, &[n, 28, 28], &pixels),
+            )?;
+            std::fs::write(
+                dir.join(format!("{prefix}-labels-idx1-ubyte")),
+                encode(super::LABELS_MAGIC, &[n], &labels),
+            )?;
         }
         Ok(())
     }
@@ -191,7 +199,8 @@ mod tests {
     fn reads_valid_files_with_shape_range_and_values() {
         let dir = tempfile::tempdir().unwrap();
         let pixels: Vec<u8> = (0..2 * 784).map(|i| (i % 256) as u8).collect();
-        std::fs::write(dir.path().join("train-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[2, 28, 28], &pixels)).unwrap();
+        std::fs::write(dir.path().join("train-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[2, 28, 28], &pixels))
+            .unwrap();
         std::fs::write(dir.path().join("train-labels-idx1-ubyte"), encode(LABELS_MAGIC, &[2], &[7, 3])).unwrap();
         let split = read_split(dir.path(), "train").unwrap();
         assert_eq!(split.images.size(), vec![2, 1, 28, 28]);
@@ -208,7 +217,8 @@ mod tests {
     #[test]
     fn accepts_the_dotted_spelling() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("t10k-images.idx3-ubyte"), encode(IMAGES_MAGIC, &[1, 28, 28], &[0; 784])).unwrap();
+        std::fs::write(dir.path().join("t10k-images.idx3-ubyte"), encode(IMAGES_MAGIC, &[1, 28, 28], &[0; 784]))
+            .unwrap();
         std::fs::write(dir.path().join("t10k-labels.idx1-ubyte"), encode(LABELS_MAGIC, &[1], &[5])).unwrap();
         assert_eq!(read_split(dir.path(), "t10k").unwrap().len(), 1);
     }
@@ -248,7 +258,8 @@ mod tests {
     #[test]
     fn count_mismatch_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("train-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[2, 28, 28], &[0; 1568])).unwrap();
+        std::fs::write(dir.path().join("train-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[2, 28, 28], &[0; 1568]))
+            .unwrap();
         std::fs::write(dir.path().join("train-labels-idx1-ubyte"), encode(LABELS_MAGIC, &[3], &[1, 2, 3])).unwrap();
         let e = err_of(read_split(dir.path(), "train"));
         assert!(e.contains("holds 3 labels but") && e.contains("holds 2 images"), "{e}");

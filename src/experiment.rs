@@ -124,8 +124,10 @@ struct Invocation<'a> {
 
 /// Fails early, before any training, when `out` cannot be written.
 pub fn check_writable(out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("--out {}: cannot create the folder; choose a writable --out", out.display()))?;
-    tempfile::tempfile_in(out).with_context(|| format!("--out {}: the folder is not writable; choose a writable --out", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("--out {}: cannot create the folder; choose a writable --out", out.display()))?;
+    tempfile::tempfile_in(out)
+        .with_context(|| format!("--out {}: the folder is not writable; choose a writable --out", out.display()))?;
     Ok(())
 }
 

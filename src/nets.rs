@@ -93,7 +93,13 @@ impl Figure {
                 ("fc", fc(1568, 10), false, false),
             ]),
             Figure::D => {
-                let cc = Op::ChannelCirculant(ChannelCirculantConv2d { c_in: 256, c_out: 256, kernel: 3, block: 256, padding: 1 });
+                let cc = Op::ChannelCirculant(ChannelCirculantConv2d {
+                    c_in: 256,
+                    c_out: 256,
+                    kernel: 3,
+                    block: 256,
+                    padding: 1,
+                });
                 specs.extend([
                     ("conv3", conv(64, 256), true, false),
                     ("circulant1", cc, true, false),
@@ -197,7 +203,9 @@ mod tests {
                 Figure::A => (3136 * 64 + 64) + (64 * 10 + 10),
                 Figure::B => (55 * 55 + 1) + (3136 * 10 + 10),
                 Figure::C => (3136 * 1568 / 1568 + 1568) + (1568 * 10 + 10),
-                Figure::D => (9 * 64 * 256 + 256) + 2 * (9 * 256 * 256 / 256 + 256) + (12544 * 64 + 64) + (64 * 10 + 10),
+                Figure::D => {
+                    (9 * 64 * 256 + 256) + 2 * (9 * 256 * 256 / 256 + 256) + (12544 * 64 + 64) + (64 * 10 + 10)
+                }
             }
     }
 

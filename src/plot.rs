@@ -81,10 +81,16 @@ fn load_panel(results: &Path, figure: Figure) -> Result<PanelData> {
     }
     let mut inits = Vec::new();
     for g in group(&summary) {
-        let mut runs = InitRuns { init: g.init.clone(), trained: vec![], collapsed: vec![], loss: g.loss, accuracy: g.accuracy.0 };
+        let mut runs =
+            InitRuns { init: g.init.clone(), trained: vec![], collapsed: vec![], loss: g.loss, accuracy: g.accuracy.0 };
         for row in summary.iter().filter(|r| r.init == g.init) {
             let Some(points) = by_run.remove(&(row.init.clone(), row.seed)) else {
-                eprintln!("warning: {}: no curve for {} seed {} in curves.csv; not drawn", dir.display(), row.init, row.seed);
+                eprintln!(
+                    "warning: {}: no curve for {} seed {} in curves.csv; not drawn",
+                    dir.display(),
+                    row.init,
+                    row.seed
+                );
                 continue;
             };
             let diverged = points.iter().any(|p| !p.1.is_finite());
@@ -143,7 +149,8 @@ pub(crate) fn finite_positive(v: f64) -> bool {
 
 /// y range over every drawn value: all finite (positive, for log scale) smoothed losses.
 fn y_range(data: &PanelData, linear: bool) -> (f64, f64) {
-    let vals = data.inits.iter().flat_map(|r| r.trained.iter().chain(&r.collapsed)).flat_map(|c| c.points.iter().map(|p| p.1));
+    let vals =
+        data.inits.iter().flat_map(|r| r.trained.iter().chain(&r.collapsed)).flat_map(|c| c.points.iter().map(|p| p.1));
     let vals: Vec<f64> = vals.filter(|v| if linear { v.is_finite() } else { finite_positive(*v) }).collect();
     let lo = vals.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max).min(20.0);
@@ -163,8 +170,15 @@ pub(crate) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 }
 
 /// Draws one panel into `area`.
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelData, linear: bool, scale: f64) -> Result<()> {
-    let x_max = data.inits.iter().flat_map(|r| r.trained.iter().chain(&r.collapsed)).map(|c| c.points.len()).max().unwrap_or(1) as f64;
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &PanelData,
+    linear: bool,
+    scale: f64,
+) -> Result<()> {
+    let x_max =
+        data.inits.iter().flat_map(|r| r.trained.iter().chain(&r.collapsed)).map(|c| c.points.len()).max().unwrap_or(1)
+            as f64;
     let (y0, y1) = y_range(data, linear);
     let font = |s: f64| (FONT, s * scale);
     let caption = format!("({}) Figure {}: {}", &data.figure.label()[1..], data.figure.label(), data.figure.title());
@@ -199,10 +213,19 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
                 if !runs.trained.is_empty() {
                     let (mean, band, band_kind) = mean_band(&runs.trained);
                     let mut poly: Vec<(f64, f64)> = band.iter().filter(|b| ok(b.2)).map(|b| (b.0, clip(b.2))).collect();
-                    poly.extend(band.iter().rev().filter(|b| ok(b.1) || !linear).map(|b| (b.0, clip(if ok(b.1) { b.1 } else { y0 }))));
+                    poly.extend(
+                        band.iter()
+                            .rev()
+                            .filter(|b| ok(b.1) || !linear)
+                            .map(|b| (b.0, clip(if ok(b.1) { b.1 } else { y0 }))),
+                    );
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(err)?;
                     let n = runs.trained.len() + runs.collapsed.len();
-                    let loss = if runs.loss.1.is_nan() { format!("{:.3}", runs.loss.0) } else { format!("{:.3} ± {:.3}", runs.loss.0, runs.loss.1) };
+                    let loss = if runs.loss.1.is_nan() {
+                        format!("{:.3}", runs.loss.0)
+                    } else {
+                        format!("{:.3} ± {:.3}", runs.loss.0, runs.loss.1)
+                    };
                     let label = format!(
                         "{}: loss {loss}, acc {:.2} % (all {n} seeds); curve: mean of {} trained, {band_kind}",
                         runs.init,
@@ -216,15 +239,25 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &PanelDat
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
                 }
                 for (i, run) in runs.collapsed.iter().enumerate() {
-                    let pts: Vec<(f64, f64)> = run.points.iter().cloned().filter(|p| ok(p.1)).map(|(x, y)| (x, clip(y))).collect();
-                    let series = chart.draw_series(LineSeries::new(pts.clone(), c.mix(0.8).stroke_width(1))).map_err(err)?;
+                    let pts: Vec<(f64, f64)> =
+                        run.points.iter().cloned().filter(|p| ok(p.1)).map(|(x, y)| (x, clip(y))).collect();
+                    let series =
+                        chart.draw_series(LineSeries::new(pts.clone(), c.mix(0.8).stroke_width(1))).map_err(err)?;
                     if i == 0 {
                         let label = if runs.trained.is_empty() {
-                            format!("{}: {n}/{n} seeds collapsed (thin lines), loss {:.3}; acc {:.2} %", runs.init, runs.loss.0, runs.accuracy * 100.0, n = runs.collapsed.len())
+                            format!(
+                                "{}: {n}/{n} seeds collapsed (thin lines), loss {:.3}; acc {:.2} %",
+                                runs.init,
+                                runs.loss.0,
+                                runs.accuracy * 100.0,
+                                n = runs.collapsed.len()
+                            )
                         } else {
                             format!("{}: {} collapsed seed(s) (thin lines)", runs.init, runs.collapsed.len())
                         };
-                        series.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(1)));
+                        series
+                            .label(label)
+                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(1)));
                     }
                     if run.diverged {
                         if let Some(&last) = pts.last() {
@@ -310,7 +343,8 @@ impl Drawing for Figure1<'_> {
             match self.panels.iter().find(|p| p.figure == figure) {
                 Some(data) => draw_panel(area, data, self.linear, 1.0)?,
                 None => {
-                    area.draw(&Text::new(format!("({}) no results yet", &figure.label()[1..]), (40, 40), (FONT, 22))).map_err(err)?;
+                    area.draw(&Text::new(format!("({}) no results yet", &figure.label()[1..]), (40, 40), (FONT, 22)))
+                        .map_err(err)?;
                 }
             }
         }
@@ -324,7 +358,9 @@ pub fn plot(args: PlotArgs) -> Result<()> {
     if !args.results.is_dir() {
         bail!("--results {}: folder not found; run `repro run --figure 1a` first", args.results.display());
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| anyhow!("--out {}: cannot create the folder ({e}); choose a writable --out", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| {
+        anyhow!("--out {}: cannot create the folder ({e}); choose a writable --out", args.out.display())
+    })?;
     let sweeps = sweep::plot_sweeps(&args.results, &args.out)?;
     let figures = panels_with_results(&args.results);
     if figures.is_empty() {
@@ -339,7 +375,11 @@ pub fn plot(args: PlotArgs) -> Result<()> {
     let mut panels = Vec::new();
     for &figure in &figures {
         let data = load_panel(&args.results, figure)?;
-        render(&args.out.join(format!("fig{}", figure.label())), (WIDTH, HEIGHT), &PanelPlot { data: &data, linear: args.linear })?;
+        render(
+            &args.out.join(format!("fig{}", figure.label())),
+            (WIDTH, HEIGHT),
+            &PanelPlot { data: &data, linear: args.linear },
+        )?;
         growth::plot_growth(&args.results, figure, &args.out)?;
         panels.push(data);
     }

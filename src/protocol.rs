@@ -131,7 +131,10 @@ mod tests {
         assert!(e.contains("unknown field `learning_rat`"), "{e}");
         let e = format!("{:#}", Protocol::parse(&base.replace("batch_size = 64", "batch_size = \"64\"")).unwrap_err());
         assert!(e.contains("batch_size"), "{e}");
-        let e = format!("{:#}", Protocol::parse(&base.replace("learning_rate = 0.01", "learning_rate = -1.0")).unwrap_err());
+        let e = format!(
+            "{:#}",
+            Protocol::parse(&base.replace("learning_rate = 0.01", "learning_rate = -1.0")).unwrap_err()
+        );
         assert!(e.contains("learning_rate (--lr) must be a number > 0"), "{e}");
         let e = format!("{:#}", Protocol::parse(&base.replace("momentum = 0.9", "")).unwrap_err());
         assert!(e.contains("missing field `momentum`"), "{e}");

@@ -103,7 +103,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write in {} (is it writable? choose another --out)", dir.display()))?;
-    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -143,7 +145,8 @@ impl Lock {
     }
     fn open(path: &Path) -> Result<File> {
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("cannot create folder {} (choose another --out)", dir.display()))?;
+            fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create folder {} (choose another --out)", dir.display()))?;
         }
         File::options()
             .create(true)
@@ -187,7 +190,8 @@ pub fn save_run(panel: &Path, record: &RunRecord, outcome: &Outcome) -> Result<(
         fs::remove_dir_all(&final_dir).with_context(|| format!("cannot replace {}", final_dir.display()))?;
     }
     let tmp_path = tmp.keep();
-    fs::rename(&tmp_path, &final_dir).with_context(|| format!("cannot move the finished run into {}", final_dir.display()))?;
+    fs::rename(&tmp_path, &final_dir)
+        .with_context(|| format!("cannot move the finished run into {}", final_dir.display()))?;
     Ok(())
 }
 
@@ -273,9 +277,15 @@ pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path, header: &[&str]) -> R
         .flexible(true)
         .from_path(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let found: Vec<String> = reader.headers().with_context(|| format!("cannot read {}", path.display()))?.iter().map(String::from).collect();
+    let found: Vec<String> =
+        reader.headers().with_context(|| format!("cannot read {}", path.display()))?.iter().map(String::from).collect();
     if found != header {
-        bail!("{}: header is '{}', expected '{}'; the file is not a repro results table", path.display(), found.join(","), header.join(","));
+        bail!(
+            "{}: header is '{}', expected '{}'; the file is not a repro results table",
+            path.display(),
+            found.join(","),
+            header.join(",")
+        );
     }
     let mut rows = Vec::new();
     let mut bad = 0;

@@ -137,7 +137,10 @@ pub fn markdown_for(results: &Path, panels: &[Figure], paper: &[PaperPanel]) -> 
         let p = paper.iter().find(|p| p.figure == figure.label());
         for g in group(&rows) {
             let (paper_loss, paper_acc) = match (p, g.init.as_str()) {
-                (Some(p), "ours") => (format!("{:.3} ± {:.3}", p.ours_loss_mean, p.ours_loss_std), format!("{:.2}", p.ours_accuracy * 100.0)),
+                (Some(p), "ours") => (
+                    format!("{:.3} ± {:.3}", p.ours_loss_mean, p.ours_loss_std),
+                    format!("{:.2}", p.ours_accuracy * 100.0),
+                ),
                 (Some(p), "xavier-he") => (
                     format!("{:.3} ± {:.3}", p.xavier_he_loss_mean, p.xavier_he_loss_std),
                     format!("{:.2}", p.xavier_he_accuracy * 100.0),
@@ -198,8 +201,18 @@ mod tests {
         let md = markdown(dir.path(), &paper).unwrap();
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(lines.len(), 4, "{md}");
-        assert!(lines[2].starts_with("| 1c | xavier-he | 3 | 1 | 0.827 ± 1.276 | 0.090 ± 0.014 | 68.78 ± 49.74 | 0.221 ± 0.016 | 95.07 |"), "{}", lines[2]);
-        assert!(lines[3].starts_with("| 1c | ours | 1 | 0 | 0.070 | 0.070 | 98.00 | 0.088 ± 0.003 | 97.17 |"), "{}", lines[3]);
+        assert!(
+            lines[2].starts_with(
+                "| 1c | xavier-he | 3 | 1 | 0.827 ± 1.276 | 0.090 ± 0.014 | 68.78 ± 49.74 | 0.221 ± 0.016 | 95.07 |"
+            ),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].starts_with("| 1c | ours | 1 | 0 | 0.070 | 0.070 | 98.00 | 0.088 ± 0.003 | 97.17 |"),
+            "{}",
+            lines[3]
+        );
     }
 
     #[test]

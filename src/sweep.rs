@@ -53,7 +53,8 @@ pub struct SweepRow {
     pub collapsed: bool,
 }
 
-pub const SWEEP_HEADER: [&str; 8] = ["figure", "init", "alpha", "lr", "seed", "final_smoothed_loss", "test_accuracy", "collapsed"];
+pub const SWEEP_HEADER: [&str; 8] =
+    ["figure", "init", "alpha", "lr", "seed", "final_smoothed_loss", "test_accuracy", "collapsed"];
 
 /// One cell of the grid: a learning rate, the initializers run there, and α when it is the
 /// ours-variance cell.
@@ -79,7 +80,8 @@ impl Cell {
 pub fn cells(lrs: &[f64], alphas: &[f64], inits: &[Initializer]) -> Vec<Cell> {
     let mut out = Vec::new();
     for &lr in lrs {
-        let fixed: Vec<Initializer> = inits.iter().copied().filter(|i| !matches!(i, Initializer::OursVariance { .. })).collect();
+        let fixed: Vec<Initializer> =
+            inits.iter().copied().filter(|i| !matches!(i, Initializer::OursVariance { .. })).collect();
         if !fixed.is_empty() {
             out.push(Cell { lr, alpha: None, inits: fixed });
         }
@@ -152,7 +154,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         if let Some(a) = cell.alpha {
             protocol.alpha = a;
         }
-        println!("— sweep {name}: {} ({})", cell.dir_name(), cell.inits.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "));
+        println!(
+            "— sweep {name}: {} ({})",
+            cell.dir_name(),
+            cell.inits.iter().map(|i| i.name()).collect::<Vec<_>>().join(", ")
+        );
         let plan = Plan {
             figures: vec![figure],
             inits: cell.inits.clone(),
@@ -186,7 +192,10 @@ mod tests {
         let inits = [Initializer::XavierHe, Initializer::Ours, Initializer::OursVariance { alpha: 0.5 }];
         let grid = cells(&[0.01, 0.1], &[0.0, 1.0], &inits);
         let names: Vec<String> = grid.iter().map(Cell::dir_name).collect();
-        assert_eq!(names, ["lr-0.01", "lr-0.01_alpha-0", "lr-0.01_alpha-1", "lr-0.1", "lr-0.1_alpha-0", "lr-0.1_alpha-1"]);
+        assert_eq!(
+            names,
+            ["lr-0.01", "lr-0.01_alpha-0", "lr-0.01_alpha-1", "lr-0.1", "lr-0.1_alpha-0", "lr-0.1_alpha-1"]
+        );
         assert_eq!(grid[0].inits, vec![Initializer::XavierHe, Initializer::Ours]);
         assert_eq!(grid[2].inits, vec![Initializer::OursVariance { alpha: 1.0 }]);
     }

@@ -82,7 +82,8 @@ fn a_short_run_writes_tidy_tables_and_a_rerun_skips_finished_seeds() {
     assert_eq!(growth[0], "init,seed,step,layer,growth,relative_growth");
     // Steps 0 and 5 (growth_every = 10 > 5 steps), 4 layers, 6 runs.
     assert_eq!(growth.len(), 1 + 6 * 2 * 4);
-    let run_json: serde_json::Value = serde_json::from_str(&fs::read_to_string(panel.join("run.json")).unwrap()).unwrap();
+    let run_json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(panel.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["status"], "finished");
     assert_eq!(run_json["provenance"]["protocol"]["steps"], 5);
     assert_eq!(run_json["provenance"]["tch_version"], "0.26.0");
@@ -106,8 +107,24 @@ fn a_short_run_writes_tidy_tables_and_a_rerun_skips_finished_seeds() {
     assert_eq!(curve(&panel), {
         let g = fixture();
         fs::create_dir_all(&g.out).unwrap();
-        let o = run(&["run", "--figure", "1a", "--seed-list", "1", "--inits", "ours", "--steps", "5", "--batch-size", "8", "-q",
-            "--data", f.data.to_str().unwrap(), "--out", g.out.to_str().unwrap()]);
+        let o = run(&[
+            "run",
+            "--figure",
+            "1a",
+            "--seed-list",
+            "1",
+            "--inits",
+            "ours",
+            "--steps",
+            "5",
+            "--batch-size",
+            "8",
+            "-q",
+            "--data",
+            f.data.to_str().unwrap(),
+            "--out",
+            g.out.to_str().unwrap(),
+        ]);
         assert!(o.status.success());
         curve(&g.out.join("fig1a"))
     });
@@ -151,9 +168,14 @@ fn bad_data_gives_one_clear_error_naming_the_file() {
     let f = fixture();
     let out = f.out.to_str().unwrap();
     let cases: Vec<(Box<dyn Fn(&Path)>, Vec<&str>)> = vec![
-        (Box::new(|d: &Path| fs::remove_file(d.join("t10k-labels-idx1-ubyte")).unwrap()), vec!["t10k-labels-idx1-ubyte not found", "make data"]),
         (
-            Box::new(|d: &Path| fs::write(d.join("train-images-idx3-ubyte"), encode(0x0000_0802, &[1, 28, 28], &[0; 784])).unwrap()),
+            Box::new(|d: &Path| fs::remove_file(d.join("t10k-labels-idx1-ubyte")).unwrap()),
+            vec!["t10k-labels-idx1-ubyte not found", "make data"],
+        ),
+        (
+            Box::new(|d: &Path| {
+                fs::write(d.join("train-images-idx3-ubyte"), encode(0x0000_0802, &[1, 28, 28], &[0; 784])).unwrap()
+            }),
             vec!["train-images-idx3-ubyte", "wrong magic number 0x00000802"],
         ),
         (
@@ -165,11 +187,16 @@ fn bad_data_gives_one_clear_error_naming_the_file() {
             vec!["train-images-idx3-ubyte", "truncated"],
         ),
         (
-            Box::new(|d: &Path| fs::write(d.join("t10k-labels-idx1-ubyte"), encode(LABELS_MAGIC, &[29], &[1; 29])).unwrap()),
+            Box::new(|d: &Path| {
+                fs::write(d.join("t10k-labels-idx1-ubyte"), encode(LABELS_MAGIC, &[29], &[1; 29])).unwrap()
+            }),
             vec!["t10k-labels-idx1-ubyte holds 29 labels", "30 images"],
         ),
         (
-            Box::new(|d: &Path| fs::write(d.join("t10k-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[30, 32, 32], &[0; 30 * 1024])).unwrap()),
+            Box::new(|d: &Path| {
+                fs::write(d.join("t10k-images-idx3-ubyte"), encode(IMAGES_MAGIC, &[30, 32, 32], &[0; 30 * 1024]))
+                    .unwrap()
+            }),
             vec!["t10k-images-idx3-ubyte", "images are 32×32"],
         ),
     ];
@@ -199,10 +226,16 @@ fn bad_flags_give_clear_errors_and_write_nothing() {
         (vec!["--figure", "1a", "--lr", "0"], vec!["--lr", "must be a number > 0"]),
         (vec!["--figure", "1a", "--lr", "-0.1"], vec!["--lr"]),
         (vec!["--figure", "1a", "--lr", "fast"], vec!["--lr", "'fast' is not a number"]),
-        (vec!["--figure", "1a", "--inits", "ours,kaiming"], vec!["unknown initializer 'kaiming'", "xavier-he, ours, ours-variance"]),
+        (
+            vec!["--figure", "1a", "--inits", "ours,kaiming"],
+            vec!["unknown initializer 'kaiming'", "xavier-he, ours, ours-variance"],
+        ),
         (vec!["--figure", "1a", "--momentum", "1.5"], vec!["momentum (--momentum) must be in [0, 1)"]),
         (vec!["--figure", "1a", "--device", "tpu"], vec!["--device 'tpu'"]),
-        (vec!["--figure", "1a", "--batch-size", "100"], vec!["--batch-size 100 is larger than the training set (64 images"]),
+        (
+            vec!["--figure", "1a", "--batch-size", "100"],
+            vec!["--batch-size 100 is larger than the training set (64 images"],
+        ),
     ];
     for (extra, needles) in cases {
         let mut args = base.to_vec();
@@ -219,7 +252,8 @@ fn bad_flags_give_clear_errors_and_write_nothing() {
     // An unwritable --out: a file where a folder should be.
     let blocker = f.data.join("not-a-folder");
     fs::write(&blocker, "x").unwrap();
-    let o = run(&["run", "--figure", "1a", "--steps", "2", "--data", data, "--out", blocker.join("r").to_str().unwrap()]);
+    let o =
+        run(&["run", "--figure", "1a", "--steps", "2", "--data", data, "--out", blocker.join("r").to_str().unwrap()]);
     assert_fails_with(&o, &["--out", "choose a writable --out"]);
 }
 
@@ -233,7 +267,17 @@ fn a_bad_protocol_file_is_rejected_with_the_key_named() {
         (good.replace("batch_size = 64", "batch_size = \"big\""), "batch_size"),
     ] {
         fs::write(&cfg, content).unwrap();
-        let o = run(&["run", "--figure", "1a", "--config", cfg.to_str().unwrap(), "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+        let o = run(&[
+            "run",
+            "--figure",
+            "1a",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data",
+            f.data.to_str().unwrap(),
+            "--out",
+            f.out.to_str().unwrap(),
+        ]);
         assert_fails_with(&o, &[needle, "proto.toml"]);
     }
 }
@@ -297,12 +341,32 @@ fn interruption_keeps_finished_seeds_and_the_rerun_completes() {
         let curves = lines(&panel.join("curves.csv"));
         assert_eq!(curves.len(), 1 + 150 * (summary.len() - 1), "{signal}");
         let first = fs::read_to_string(panel.join("runs/ours/seed-0/result.json")).unwrap();
-        let o = run(&["run", "--figure", "1a", "--seeds", "3", "--inits", "ours", "--steps", "150", "--batch-size", "8", "-q",
-            "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+        let o = run(&[
+            "run",
+            "--figure",
+            "1a",
+            "--seeds",
+            "3",
+            "--inits",
+            "ours",
+            "--steps",
+            "150",
+            "--batch-size",
+            "8",
+            "-q",
+            "--data",
+            f.data.to_str().unwrap(),
+            "--out",
+            f.out.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", text(&o));
         assert_eq!(lines(&panel.join("summary.csv")).len(), 4, "{signal}: rerun completes");
         assert_eq!(lines(&panel.join("curves.csv")).len(), 1 + 3 * 150);
-        assert_eq!(fs::read_to_string(panel.join("runs/ours/seed-0/result.json")).unwrap(), first, "finished seed untouched");
+        assert_eq!(
+            fs::read_to_string(panel.join("runs/ours/seed-0/result.json")).unwrap(),
+            first,
+            "finished seed untouched"
+        );
     }
 }
 
@@ -311,7 +375,20 @@ fn two_processes_on_one_results_folder_do_not_corrupt_each_other() {
     let f = fixture();
     let spawn = || {
         repro()
-            .args(["run", "--figure", "1a", "--seeds", "4", "--inits", "xavier-he,ours", "--steps", "30", "--batch-size", "8", "-q"])
+            .args([
+                "run",
+                "--figure",
+                "1a",
+                "--seeds",
+                "4",
+                "--inits",
+                "xavier-he,ours",
+                "--steps",
+                "30",
+                "--batch-size",
+                "8",
+                "-q",
+            ])
             .args(["--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -325,7 +402,8 @@ fn two_processes_on_one_results_folder_do_not_corrupt_each_other() {
     assert_eq!(trained, 8, "each (init, seed) trained exactly once:\n{}\n{}", text(&a), text(&b));
     let summary = lines(&f.out.join("fig1a/summary.csv"));
     assert_eq!(summary.len(), 1 + 8);
-    let mut keys: Vec<String> = summary[1..].iter().map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
+    let mut keys: Vec<String> =
+        summary[1..].iter().map(|l| l.split(',').take(3).collect::<Vec<_>>().join(",")).collect();
     keys.dedup();
     assert_eq!(keys.len(), 8, "no duplicate rows");
     assert_eq!(lines(&f.out.join("fig1a/curves.csv")).len(), 1 + 8 * 30);
@@ -336,7 +414,9 @@ fn describe_prints_the_papers_parameter_counts() {
     let o = run(&["describe", "--figure", "all"]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
-    for total in ["total parameters: 220234", "total parameters: 53212", "total parameters: 39210", "total parameters: 975178"] {
+    for total in
+        ["total parameters: 220234", "total parameters: 53212", "total parameters: 39210", "total parameters: 975178"]
+    {
         assert!(t.contains(total), "{total} missing:\n{t}");
     }
     assert!(t.contains("circulant-fc") && t.contains("1568"));
@@ -346,20 +426,62 @@ fn describe_prints_the_papers_parameter_counts() {
 fn help_explains_every_flag_and_the_reconstructions() {
     let o = run(&["run", "--help"]);
     let t = text(&o);
-    for flag in ["--figure", "--seeds", "--seed-list", "--inits", "--epochs", "--steps", "--batch-size", "--lr", "--momentum", "--alpha", "--device", "--data", "--out", "--config", "--force", "--quiet"] {
+    for flag in [
+        "--figure",
+        "--seeds",
+        "--seed-list",
+        "--inits",
+        "--epochs",
+        "--steps",
+        "--batch-size",
+        "--lr",
+        "--momentum",
+        "--alpha",
+        "--device",
+        "--data",
+        "--out",
+        "--config",
+        "--force",
+        "--quiet",
+    ] {
         assert!(t.contains(flag), "{flag} missing from run --help");
     }
     assert!(t.contains("RECONSTRUCTION") && t.contains("Karras"), "{t}");
     // Runs from another folder without any environment.
-    let o = Command::new(env!("CARGO_BIN_EXE_repro")).arg("--help").current_dir("/").env_remove("LD_LIBRARY_PATH").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_repro"))
+        .arg("--help")
+        .current_dir("/")
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
     assert!(o.status.success());
 }
 
 #[test]
 fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
     let f = fixture();
-    let o = run(&["sweep", "--figure", "1c", "--lr", "0.01,0.1", "--alpha", "0,1", "--seeds", "2", "--steps", "3", "--batch-size", "8", "-q",
-        "--inits", "xavier-he,ours-variance,lsuv", "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+    let o = run(&[
+        "sweep",
+        "--figure",
+        "1c",
+        "--lr",
+        "0.01,0.1",
+        "--alpha",
+        "0,1",
+        "--seeds",
+        "2",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "-q",
+        "--inits",
+        "xavier-he,ours-variance,lsuv",
+        "--data",
+        f.data.to_str().unwrap(),
+        "--out",
+        f.out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let sweep = lines(&f.out.join("sweeps/1c/sweep.csv"));
     assert_eq!(sweep[0], "figure,init,alpha,lr,seed,final_smoothed_loss,test_accuracy,collapsed");
@@ -369,8 +491,28 @@ fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
     assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,ours-variance,1.0,0.01,")).count(), 2);
     assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,lsuv,,")).count(), 4);
     // Resumable: a rerun trains nothing.
-    let again = run(&["sweep", "--figure", "1c", "--lr", "0.01,0.1", "--alpha", "0,1", "--seeds", "2", "--steps", "3", "--batch-size", "8", "-q",
-        "--inits", "xavier-he,ours-variance,lsuv", "--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()]);
+    let again = run(&[
+        "sweep",
+        "--figure",
+        "1c",
+        "--lr",
+        "0.01,0.1",
+        "--alpha",
+        "0,1",
+        "--seeds",
+        "2",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "-q",
+        "--inits",
+        "xavier-he,ours-variance,lsuv",
+        "--data",
+        f.data.to_str().unwrap(),
+        "--out",
+        f.out.to_str().unwrap(),
+    ]);
     assert!(text(&again).contains("0 run(s) trained"), "{}", text(&again));
     let figs = f.out.parent().unwrap().join("figures");
     let p = run(&["plot", "--results", f.out.to_str().unwrap(), "--out", figs.to_str().unwrap()]);

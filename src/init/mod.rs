@@ -264,8 +264,10 @@ mod tests {
         };
         // Plain SGD with PyTorch's momentum rule b ← μb + g, θ ← θ − lr·b, a learning rate per tensor.
         let train = |layers: &[Layer], momentum: f64, lrs: [f64; 4]| {
-            let mut params: Vec<Tensor> =
-                [&layers[0].weight, &layers[0].bias, &layers[1].weight, &layers[1].bias].iter().map(|t| t.shallow_clone()).collect();
+            let mut params: Vec<Tensor> = [&layers[0].weight, &layers[0].bias, &layers[1].weight, &layers[1].bias]
+                .iter()
+                .map(|t| t.shallow_clone())
+                .collect();
             let mut bufs: Vec<Option<Tensor>> = (0..4).map(|_| None).collect();
             for _ in 0..5 {
                 params.iter_mut().for_each(|p| p.zero_grad());

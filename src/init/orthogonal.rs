@@ -55,7 +55,7 @@ fn circulant_orthogonal(rng: &mut ChaCha8Rng, p: i64, q: i64, b: i64, taps: i64)
         let _ = im.get(f - 1).zero_();
     }
     let u = semi_orthogonal(&Tensor::complex(&re, &im)); // F × p × q·taps
-    // θ[i, j, :, tap] = irfft(U[:, i, (j, tap)]) over the bin axis.
+                                                         // θ[i, j, :, tap] = irfft(U[:, i, (j, tap)]) over the bin axis.
     let w = u.fft_irfft(b, 0, "backward"); // B × p × q·taps
     w.view(&[b, p, q, taps][..]).permute([1, 2, 0, 3]).contiguous()
 }
@@ -66,7 +66,9 @@ pub fn apply(layers: &mut [Layer], rng: &mut ChaCha8Rng) {
         let gain = if layer.relu { 2f64.sqrt() } else { 1.0 };
         let w = match layer.op {
             Op::Linear { input, output } => semi_orthogonal(&gaussian(rng, &[output, input], 1.0)),
-            Op::Conv2d { c_in, c_out, kernel, .. } => semi_orthogonal(&gaussian(rng, &[c_out, c_in * kernel * kernel], 1.0)),
+            Op::Conv2d { c_in, c_out, kernel, .. } => {
+                semi_orthogonal(&gaussian(rng, &[c_out, c_in * kernel * kernel], 1.0))
+            }
             Op::Periodic(l) => semi_orthogonal(&gaussian(rng, &[l.c_out, l.c_in * l.kernel * l.kernel], 1.0)),
             Op::Circulant(l) => circulant_orthogonal(rng, l.block_rows(), l.block_cols(), l.block, 1),
             Op::ChannelCirculant(l) => {
@@ -109,16 +111,29 @@ mod tests {
     fn dense_and_structured_operators_are_orthogonal_up_to_the_gain() {
         let vs = nn::VarStore::new(Device::Cpu);
         let ops = [
-            (Op::Linear { input: 30, output: 12 }, true),  // wide
-            (Op::Linear { input: 8, output: 20 }, false),  // tall, output layer
+            (Op::Linear { input: 30, output: 12 }, true), // wide
+            (Op::Linear { input: 8, output: 20 }, false), // tall, output layer
             (Op::Conv2d { c_in: 3, c_out: 5, kernel: 3, padding: 1 }, true),
             (Op::Circulant(CirculantLinear { input: 12, output: 8, block: 4 }), true), // 2 × 3 blocks, even B
             (Op::Circulant(CirculantLinear { input: 15, output: 5, block: 5 }), true), // 1 × 3 blocks, odd B
             (Op::Circulant(CirculantLinear { input: 3136, output: 1568, block: 1568 }), true), // panel 1c
             (Op::ChannelCirculant(ChannelCirculantConv2d { c_in: 8, c_out: 4, kernel: 3, block: 4, padding: 1 }), true),
-            (Op::ChannelCirculant(ChannelCirculantConv2d { c_in: 256, c_out: 256, kernel: 3, block: 256, padding: 1 }), true),
+            (
+                Op::ChannelCirculant(ChannelCirculantConv2d {
+                    c_in: 256,
+                    c_out: 256,
+                    kernel: 3,
+                    block: 256,
+                    padding: 1,
+                }),
+                true,
+            ),
         ];
-        let mut layers: Vec<Layer> = ops.iter().enumerate().map(|(i, (op, relu))| Layer::new(&vs.root(), &format!("l{i}"), *op, *relu)).collect();
+        let mut layers: Vec<Layer> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, (op, relu))| Layer::new(&vs.root(), &format!("l{i}"), *op, *relu))
+            .collect();
         Initializer::Orthogonal.apply(&mut layers, 4);
         for layer in &layers {
             let gain = if layer.relu { 2f64.sqrt() } else { 1.0 };

@@ -38,7 +38,7 @@ impl CirculantLinear {
         let n = x.size()[0];
         let xf = x.reshape([n, q, b]).fft_rfft(None, -1, "backward"); // N × q × F
         let wf = w.fft_rfft(None, -1, "backward"); // p × q × F
-        // y_f[n, i] = Σ_j x_f[n, j] · w_f[i, j], a product per frequency bin.
+                                                   // y_f[n, i] = Σ_j x_f[n, j] · w_f[i, j], a product per frequency bin.
         let yf = (xf.unsqueeze(1) * wf.unsqueeze(0)).sum_dim_intlist(2, false, None::<Kind>); // N × p × F
         yf.fft_irfft(b, -1, "backward").reshape([n, p * b])
     }

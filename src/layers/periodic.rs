@@ -51,7 +51,6 @@ impl PeriodicConv2d {
     /// Reference path: circular padding followed by an ordinary conv2d (the test oracle).
     pub fn forward_dense(&self, x: &Tensor, w: &Tensor) -> Tensor {
         let (before, after) = (self.pad_before(), self.kernel - 1 - self.pad_before());
-        x.pad([before, after, before, after], "circular", None)
-            .conv2d(w, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1)
+        x.pad([before, after, before, after], "circular", None).conv2d(w, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1)
     }
 }

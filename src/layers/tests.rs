@@ -32,10 +32,10 @@ fn check_against_oracle(op: Op, x_shape: &[i64], kind: Kind, device: Device, tol
 fn circulant_cases() -> Vec<(Op, Vec<i64>)> {
     let c = |input, output, block| Op::Circulant(CirculantLinear { input, output, block });
     vec![
-        (c(6, 4, 2), vec![5, 6]),        // 2 × 3 blocks, even B
-        (c(15, 10, 5), vec![3, 15]),     // 2 × 3 blocks, odd B
-        (c(21, 7, 7), vec![2, 21]),      // 1 × 3 blocks, odd B
-        (c(8, 8, 8), vec![4, 8]),        // one square block
+        (c(6, 4, 2), vec![5, 6]),             // 2 × 3 blocks, even B
+        (c(15, 10, 5), vec![3, 15]),          // 2 × 3 blocks, odd B
+        (c(21, 7, 7), vec![2, 21]),           // 1 × 3 blocks, odd B
+        (c(8, 8, 8), vec![4, 8]),             // one square block
         (c(3136, 1568, 1568), vec![2, 3136]), // panel 1c
     ]
 }
@@ -45,10 +45,10 @@ fn channel_circulant_cases() -> Vec<(Op, Vec<i64>)> {
         Op::ChannelCirculant(ChannelCirculantConv2d { c_in, c_out, kernel, block, padding })
     };
     vec![
-        (c(6, 4, 3, 2, 1), vec![2, 6, 5, 5]),   // 2 × 3 blocks, even B
-        (c(15, 10, 3, 5, 1), vec![2, 15, 4, 6]), // 2 × 3 blocks, odd B, non-square map
-        (c(4, 4, 1, 4, 0), vec![3, 4, 3, 3]),   // 1 × 1 kernel
-        (c(9, 3, 3, 3, 0), vec![2, 9, 5, 5]),   // no padding, odd B
+        (c(6, 4, 3, 2, 1), vec![2, 6, 5, 5]),         // 2 × 3 blocks, even B
+        (c(15, 10, 3, 5, 1), vec![2, 15, 4, 6]),      // 2 × 3 blocks, odd B, non-square map
+        (c(4, 4, 1, 4, 0), vec![3, 4, 3, 3]),         // 1 × 1 kernel
+        (c(9, 3, 3, 3, 0), vec![2, 9, 5, 5]),         // no padding, odd B
         (c(256, 256, 3, 256, 1), vec![2, 256, 7, 7]), // panel 1d
     ]
 }
@@ -56,9 +56,9 @@ fn channel_circulant_cases() -> Vec<(Op, Vec<i64>)> {
 fn periodic_cases() -> Vec<(Op, Vec<i64>)> {
     let c = |c_in, c_out, kernel, height, width| Op::Periodic(PeriodicConv2d { c_in, c_out, kernel, height, width });
     vec![
-        (c(2, 3, 5, 8, 8), vec![2, 2, 8, 8]),   // several channels, odd kernel
-        (c(1, 2, 4, 6, 7), vec![3, 1, 6, 7]),   // even kernel, non-square map
-        (c(1, 1, 7, 7, 7), vec![2, 1, 7, 7]),   // kernel as large as the map
+        (c(2, 3, 5, 8, 8), vec![2, 2, 8, 8]),      // several channels, odd kernel
+        (c(1, 2, 4, 6, 7), vec![3, 1, 6, 7]),      // even kernel, non-square map
+        (c(1, 1, 7, 7, 7), vec![2, 1, 7, 7]),      // kernel as large as the map
         (c(1, 1, 55, 56, 56), vec![2, 1, 56, 56]), // panel 1b
     ]
 }

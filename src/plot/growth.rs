@@ -52,7 +52,13 @@ const LAYER_COLOURS: [RGBColor; 7] = [
 ];
 
 /// One growth sub-plot: each layer's relative growth ‖θ_t − θ_0‖_T / ‖θ_0‖_T (log scale).
-fn draw_growth<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, figure: Figure, init: &str, rows: &[GrowthRow], layer_order: &[String]) -> Result<()> {
+fn draw_growth<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    figure: Figure,
+    init: &str,
+    rows: &[GrowthRow],
+    layer_order: &[String],
+) -> Result<()> {
     let series = growth_series(rows, init);
     let vals: Vec<f64> = series.values().flatten().map(|p| p.1).filter(|v| finite_positive(*v)).collect();
     let lo = vals.iter().cloned().fold(f64::INFINITY, f64::min).max(1e-6);
@@ -122,4 +128,3 @@ pub fn plot_growth(results: &Path, figure: Figure, out: &Path) -> Result<()> {
     let stem = out.join(format!("growth-{}", figure.label()));
     render(&stem, (width, 460), &GrowthPlot { figure, rows: &rows, inits: &inits, layers: &layers })
 }
-

@@ -72,7 +72,13 @@ fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, g: &Grid, sta
     };
     area.draw(&Text::new(title, (left, 20), (FONT, 20))).map_err(err)?;
     // Loss colour scale: log between the best and the chance-level loss ln 10.
-    let lo = g.cells.iter().flatten().map(|c| mean_std(&c.iter().map(|r| r.final_smoothed_loss).collect::<Vec<_>>()).0).filter(|v| v.is_finite() && *v > 0.0).fold(f64::INFINITY, f64::min);
+    let lo = g
+        .cells
+        .iter()
+        .flatten()
+        .map(|c| mean_std(&c.iter().map(|r| r.final_smoothed_loss).collect::<Vec<_>>()).0)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
     let hi = 10f64.ln().max(lo * 1.01);
     for (i, row) in g.rows.iter().enumerate() {
         let y = top + i as i32 * ch;
@@ -126,7 +132,8 @@ impl Drawing for SweepPlot<'_> {
 pub fn plot_sweeps(results: &Path, out: &Path) -> Result<usize> {
     let dir = results.join("sweeps");
     let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(0) };
-    let mut names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let mut names: Vec<String> =
+        entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect();
     names.sort();
     let mut drawn = 0;
     for name in names {
