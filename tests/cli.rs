@@ -18,6 +18,13 @@ fn run(args: &[&str]) -> Output {
     repro().args(args).output().expect("repro runs")
 }
 
+/// Runs `repro` with whitespace-separated `flags`, then `--data data --out out`.
+fn run_with(flags: &str, data: &Path, out: &Path) -> Output {
+    let mut args: Vec<&str> = flags.split_whitespace().collect();
+    args.extend(["--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    run(&args)
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -107,24 +114,7 @@ fn a_short_run_writes_tidy_tables_and_a_rerun_skips_finished_seeds() {
     assert_eq!(curve(&panel), {
         let g = fixture();
         fs::create_dir_all(&g.out).unwrap();
-        let o = run(&[
-            "run",
-            "--figure",
-            "1a",
-            "--seed-list",
-            "1",
-            "--inits",
-            "ours",
-            "--steps",
-            "5",
-            "--batch-size",
-            "8",
-            "-q",
-            "--data",
-            f.data.to_str().unwrap(),
-            "--out",
-            g.out.to_str().unwrap(),
-        ]);
+        let o = run_with("run --figure 1a --seed-list 1 --inits ours --steps 5 --batch-size 8 -q", &f.data, &g.out);
         assert!(o.status.success());
         curve(&g.out.join("fig1a"))
     });
@@ -267,17 +257,7 @@ fn a_bad_protocol_file_is_rejected_with_the_key_named() {
         (good.replace("batch_size = 64", "batch_size = \"big\""), "batch_size"),
     ] {
         fs::write(&cfg, content).unwrap();
-        let o = run(&[
-            "run",
-            "--figure",
-            "1a",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--data",
-            f.data.to_str().unwrap(),
-            "--out",
-            f.out.to_str().unwrap(),
-        ]);
+        let o = run_with(&format!("run --figure 1a --config {}", cfg.display()), &f.data, &f.out);
         assert_fails_with(&o, &[needle, "proto.toml"]);
     }
 }
@@ -341,24 +321,7 @@ fn interruption_keeps_finished_seeds_and_the_rerun_completes() {
         let curves = lines(&panel.join("curves.csv"));
         assert_eq!(curves.len(), 1 + 150 * (summary.len() - 1), "{signal}");
         let first = fs::read_to_string(panel.join("runs/ours/seed-0/result.json")).unwrap();
-        let o = run(&[
-            "run",
-            "--figure",
-            "1a",
-            "--seeds",
-            "3",
-            "--inits",
-            "ours",
-            "--steps",
-            "150",
-            "--batch-size",
-            "8",
-            "-q",
-            "--data",
-            f.data.to_str().unwrap(),
-            "--out",
-            f.out.to_str().unwrap(),
-        ]);
+        let o = run_with("run --figure 1a --seeds 3 --inits ours --steps 150 --batch-size 8 -q", &f.data, &f.out);
         assert!(o.status.success(), "{}", text(&o));
         assert_eq!(lines(&panel.join("summary.csv")).len(), 4, "{signal}: rerun completes");
         assert_eq!(lines(&panel.join("curves.csv")).len(), 1 + 3 * 150);
@@ -460,28 +423,9 @@ fn help_explains_every_flag_and_the_reconstructions() {
 #[test]
 fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
     let f = fixture();
-    let o = run(&[
-        "sweep",
-        "--figure",
-        "1c",
-        "--lr",
-        "0.01,0.1",
-        "--alpha",
-        "0,1",
-        "--seeds",
-        "2",
-        "--steps",
-        "3",
-        "--batch-size",
-        "8",
-        "-q",
-        "--inits",
-        "xavier-he,ours-variance,lsuv",
-        "--data",
-        f.data.to_str().unwrap(),
-        "--out",
-        f.out.to_str().unwrap(),
-    ]);
+    let flags = "sweep --figure 1c --lr 0.01,0.1 --alpha 0,1 --seeds 2 --steps 3 --batch-size 8 -q \
+                 --inits xavier-he,ours-variance,lsuv";
+    let o = run_with(flags, &f.data, &f.out);
     assert!(o.status.success(), "{}", text(&o));
     let sweep = lines(&f.out.join("sweeps/1c/sweep.csv"));
     assert_eq!(sweep[0], "figure,init,alpha,lr,seed,final_smoothed_loss,test_accuracy,collapsed");
@@ -491,28 +435,7 @@ fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
     assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,ours-variance,1.0,0.01,")).count(), 2);
     assert_eq!(sweep.iter().filter(|l| l.starts_with("1c,lsuv,,")).count(), 4);
     // Resumable: a rerun trains nothing.
-    let again = run(&[
-        "sweep",
-        "--figure",
-        "1c",
-        "--lr",
-        "0.01,0.1",
-        "--alpha",
-        "0,1",
-        "--seeds",
-        "2",
-        "--steps",
-        "3",
-        "--batch-size",
-        "8",
-        "-q",
-        "--inits",
-        "xavier-he,ours-variance,lsuv",
-        "--data",
-        f.data.to_str().unwrap(),
-        "--out",
-        f.out.to_str().unwrap(),
-    ]);
+    let again = run_with(flags, &f.data, &f.out);
     assert!(text(&again).contains("0 run(s) trained"), "{}", text(&again));
     let figs = f.out.parent().unwrap().join("figures");
     let p = run(&["plot", "--results", f.out.to_str().unwrap(), "--out", figs.to_str().unwrap()]);
