@@ -157,11 +157,13 @@ fn y_range(data: &PanelData, linear: bool) -> (f64, f64) {
     if !lo.is_finite() || !hi.is_finite() {
         return (0.01, 10.0);
     }
+    // Headroom above the curves for the legend (upper right), which would otherwise hide the
+    // collapsed runs that sit at ln 10 ≈ 2.3 across the whole panel.
     if linear {
-        (0.0, hi * 1.05)
+        (0.0, hi * 1.8)
     } else {
-        // At least 0.04 … 3 so that every panel spans more than a decade and shows its ticks.
-        ((lo * 0.8).min(0.04), (hi * 1.25).max(3.0))
+        // At least 0.04 … 12 so that every panel spans more than a decade and shows its ticks.
+        ((lo * 0.8).min(0.04), (hi * 1.25).max(3.0) * 4.0)
     }
 }
 
@@ -207,7 +209,7 @@ fn draw_panel<DB: DrawingBackend>(
                 let c = colour(&runs.init);
                 // Later initializers are drawn thinner, so that identical curves (panel 1a, where
                 // every reading equals xavier-he) stay visible as nested strokes.
-                let width = ([4.0, 2.5, 1.2][k.min(2)] * scale).max(1.0) as u32;
+                let width = ([4.0, 3.0, 2.0][k.min(2)] * scale).max(2.0) as u32;
                 let clip = |v: f64| v.clamp(y0, y1);
                 let ok = |v: f64| if linear { v.is_finite() } else { finite_positive(v) };
                 if !runs.trained.is_empty() {
