@@ -300,7 +300,9 @@ fn interrupt_after_first_seed(f: &Fixture, signal: &str) {
     let first = f.out.join("fig1a/runs/ours/seed-0/result.json");
     let start = Instant::now();
     while !first.exists() {
-        assert!(start.elapsed() < Duration::from_secs(120), "first seed never finished");
+        // Generous: a loaded machine runs the test binaries slowly; the run itself takes seconds.
+        assert!(start.elapsed() < Duration::from_secs(900), "first seed never finished");
+        assert!(child.try_wait().unwrap().is_none(), "repro run exited before its first seed was stored");
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(150)); // now inside seed 1
