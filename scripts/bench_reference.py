@@ -52,17 +52,17 @@ class ChannelCirculantConv2d(nn.Module):
     def forward(self, x):
         n, _, h, w = x.shape
         p, q, f, k = self.p, self.q, self.f, self.k
-        xf = torch.fft.rfft(x.reshape(n, q, self.b, h, w), dim=2)
-        xs = torch.stack([xf.real, xf.imag], 2).permute(0, 3, 2, 1, 4, 5).reshape(n, f * 2 * q, h, w)
+        # The same layout as repro: FFTs over the last axis of a channels-last copy.
+        xf = torch.fft.rfft(x.permute(0, 2, 3, 1).contiguous().view(n, h, w, q, self.b), dim=-1)
+        xs = torch.view_as_real(xf).permute(0, 4, 5, 3, 1, 2).contiguous().view(n, f * 2 * q, h, w)
         wf = torch.fft.rfft(self.weight, dim=2)
         top = torch.cat([wf.real, -wf.imag], 1)
         bottom = torch.cat([wf.imag, wf.real], 1)
         ws = torch.stack([top, bottom], 0).view(2, p, 2, q, f, k, k).permute(4, 0, 1, 2, 3, 5, 6).reshape(f * 2 * p, 2 * q, k, k)
         ys = F.conv2d(xs, ws, padding=self.pad, groups=f)
         ho, wo = ys.shape[-2:]
-        ys = ys.view(n, f, 2, p, ho, wo)
-        yf = torch.complex(ys[:, :, 0], ys[:, :, 1]).permute(0, 2, 1, 3, 4)
-        y = torch.fft.irfft(yf, n=self.b, dim=2).reshape(n, p * self.b, ho, wo)
+        yf = torch.view_as_complex(ys.view(n, f, 2, p, ho, wo).permute(0, 4, 5, 3, 1, 2).contiguous())
+        y = torch.fft.irfft(yf, n=self.b, dim=-1).reshape(n, ho, wo, p * self.b).permute(0, 3, 1, 2).contiguous()
         return y + self.bias.view(1, -1, 1, 1)
 
 
