@@ -54,31 +54,15 @@ pub struct Provenance {
     pub repro_version: &'static str,
     pub tch_version: &'static str,
     pub libtorch_version: &'static str,
-    pub git_commit: String,
+    /// The commit the binary was built from (`git rev-parse HEAD` at build time).
+    pub git_commit: &'static str,
+    /// Whether the source tree had uncommitted changes to tracked files at build time.
     pub git_dirty: bool,
     pub command_line: Vec<String>,
 }
 
-/// `git rev-parse HEAD` and whether the tree has changes, of the source tree the binary was built
-/// from ("unknown" when git or the tree is not there).
-pub fn git_state() -> (String, bool) {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(["-C", env!("CARGO_MANIFEST_DIR")])
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    (commit, dirty)
-}
-
 impl Provenance {
     pub fn new(protocol: &Protocol, device: Device) -> Provenance {
-        let (git_commit, git_dirty) = git_state();
         Provenance {
             protocol: protocol.clone(),
             device: device_name(device),
@@ -86,8 +70,8 @@ impl Provenance {
             repro_version: env!("CARGO_PKG_VERSION"),
             tch_version: env!("REPRO_TCH_VERSION"),
             libtorch_version: env!("REPRO_LIBTORCH_VERSION"),
-            git_commit,
-            git_dirty,
+            git_commit: env!("REPRO_GIT_COMMIT"),
+            git_dirty: env!("REPRO_GIT_DIRTY") == "true",
             command_line: std::env::args().collect(),
         }
     }
