@@ -190,6 +190,16 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
     let mut trained_total = 0;
     for &figure in &plan.figures {
         let panel = results::panel_dir(&plan.out, figure);
+        let pending = plan.force
+            || plan.inits.iter().any(|i| plan.seeds.iter().any(|&s| !results::is_finished(&panel, i.name(), s)));
+        if !pending {
+            // Nothing to train: keep run.json, the record of the invocation that did the work.
+            println!(
+                "{figure}: all {} run(s) already finished, skipped (use --force to redo)",
+                plan.inits.len() * plan.seeds.len()
+            );
+            continue;
+        }
         let started = now();
         let mut trained = Vec::new();
         let mut skipped = Vec::new();

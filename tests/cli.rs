@@ -99,9 +99,11 @@ fn a_short_run_writes_tidy_tables_and_a_rerun_skips_finished_seeds() {
     assert_eq!(run_json["provenance"]["device"], "cpu");
     let before = fs::read_to_string(panel.join("runs/ours/seed-1/result.json")).unwrap();
 
+    let run_json_before = fs::read_to_string(panel.join("run.json")).unwrap();
     let again = short_run(&f, &[]);
     assert!(again.status.success());
-    assert_eq!(text(&again).matches("already finished, skipped").count(), 6, "{}", text(&again));
+    assert!(text(&again).contains("1a: all 6 run(s) already finished, skipped"), "{}", text(&again));
+    assert_eq!(fs::read_to_string(panel.join("run.json")).unwrap(), run_json_before, "a no-op rerun keeps run.json");
     assert_eq!(fs::read_to_string(panel.join("runs/ours/seed-1/result.json")).unwrap(), before);
 
     let forced = short_run(&f, &["--inits", "ours", "--seed-list", "1", "--force"]);

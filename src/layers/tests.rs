@@ -133,5 +133,3 @@ fn multiplier_scales_the_effective_weight() {
     let y = layer.forward(&Tensor::ones([1, 3], (Kind::Float, Device::Cpu)));
     assert_eq!(Vec::<f32>::try_from(y.view([-1])).unwrap(), vec![1.5, 1.5]);
 }
-
-
