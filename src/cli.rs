@@ -270,25 +270,22 @@ fn describe(args: DescribeArgs) -> Result<()> {
 
 fn summarize(args: SummaryArgs) -> Result<()> {
     let paper = summary::load_paper(&args.paper)?;
-    let table = summary::markdown(&args.results, &paper)?;
-    print!("{table}");
+    let panels = summary::panel_rows(&args.results, &paper)?;
+    let all = summary::table(&panels.iter().map(|(_, rows)| rows.as_str()).collect::<Vec<_>>());
+    print!("{all}");
     let intro = "Last smoothed loss (EMA β = 0.98) and test accuracy, mean ± sample std over seeds; \
                  'collapsed' counts seeds whose loss became NaN/inf or that ended at chance level (see README).";
-    let mut written = vec![args.results.join("summary.md")];
-    crate::results::write_atomic(
-        &written[0],
-        format!("# Summary of {}\n\n{intro}\n\n{table}", args.results.display()).as_bytes(),
-    )?;
-    for figure in crate::results::panels_with_results(&args.results) {
-        let path = crate::results::panel_dir(&args.results, figure).join("summary.md");
-        let table = summary::markdown_for(&args.results, &[figure], &paper)?;
-        crate::results::write_atomic(
-            &path,
-            format!("# Figure {figure}: {}\n\n{intro}\n\n{table}", figure.title()).as_bytes(),
-        )?;
-        written.push(path);
+    let mut documents =
+        vec![(args.results.join("summary.md"), format!("# Summary of {}", args.results.display()), all)];
+    for (figure, rows) in &panels {
+        let path = crate::results::panel_dir(&args.results, *figure).join("summary.md");
+        documents.push((path, format!("# Figure {figure}: {}", figure.title()), summary::table(&[rows])));
     }
-    eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    for (path, title, table) in &documents {
+        crate::results::write_atomic(path, format!("{title}\n\n{intro}\n\n{table}").as_bytes())?;
+    }
+    let names: Vec<String> = documents.iter().map(|(p, _, _)| p.display().to_string()).collect();
+    eprintln!("wrote {}", names.join(", "));
     Ok(())
 }
 

@@ -117,22 +117,29 @@ fn pm(ms: (f64, f64), digits: usize, scale: f64) -> String {
     }
 }
 
+/// The header of the summary table.
+const TABLE_HEADER: &str = "| panel | init | seeds | collapsed | last smoothed loss (all seeds) | (seeds that trained) | test accuracy % | paper: loss | paper: accuracy % | wall time (s, all seeds) |\n\
+                            |---|---|---|---|---|---|---|---|---|---|\n";
+
 /// The Markdown table of all panels under `results`.
 pub fn markdown(results: &Path, paper: &[PaperPanel]) -> Result<String> {
+    Ok(table(&panel_rows(results, paper)?.iter().map(|(_, rows)| rows.as_str()).collect::<Vec<_>>()))
+}
+
+/// A Markdown table made of the header and the given panels' rows.
+pub fn table(panel_rows: &[&str]) -> String {
+    format!("{TABLE_HEADER}{}", panel_rows.concat())
+}
+
+/// Per panel under `results`, its rows of the summary table (each summary.csv read once).
+pub fn panel_rows(results: &Path, paper: &[PaperPanel]) -> Result<Vec<(Figure, String)>> {
     let panels = panels_with_results(results);
     if panels.is_empty() {
         bail!("no results under {}: no fig1*/summary.csv found; run `repro run --figure 1a` first (or pass --results DIR)", results.display());
     }
-    markdown_for(results, &panels, paper)
-}
-
-/// The Markdown table of the given panels.
-pub fn markdown_for(results: &Path, panels: &[Figure], paper: &[PaperPanel]) -> Result<String> {
-    let mut out = String::from(
-        "| panel | init | seeds | collapsed | last smoothed loss (all seeds) | (seeds that trained) | test accuracy % | paper: loss | paper: accuracy % | wall time (s, all seeds) |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for &figure in panels {
+    let mut tables = Vec::new();
+    for figure in panels {
+        let mut out = String::new();
         let rows: Vec<SummaryRow> = read_csv(&panel_dir(results, figure).join("summary.csv"), &SUMMARY_HEADER)?;
         let p = paper.iter().find(|p| p.figure == figure.label());
         for g in group(&rows) {
@@ -161,8 +168,9 @@ pub fn markdown_for(results: &Path, panels: &[Figure], paper: &[PaperPanel]) -> 
                 g.wall_seconds
             ));
         }
+        tables.push((figure, out));
     }
-    Ok(out)
+    Ok(tables)
 }
 
 #[cfg(test)]
