@@ -59,7 +59,7 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
 }
 
-fn parse_positive_f64(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_positive_f64(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("must be a number > 0, got {v}")),
@@ -67,7 +67,7 @@ fn parse_positive_f64(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_nonnegative_f64(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_nonnegative_f64(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         Ok(v) => Err(format!("must be a number ≥ 0, got {v}")),

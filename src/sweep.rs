@@ -8,12 +8,12 @@
 //! <out>/sweeps/<name>/sweep.csv   figure,init,alpha,lr,seed,final_smoothed_loss,test_accuracy,collapsed
 //! ```
 
-use crate::cli::TrainingArgs;
+use crate::cli::{parse_nonnegative_f64, parse_positive_f64, TrainingArgs};
 use crate::experiment::{self, Plan};
 use crate::init::Initializer;
 use crate::nets::Figure;
 use crate::results::{panel_dir, read_csv, write_atomic, SummaryRow, SUMMARY_HEADER};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -24,10 +24,12 @@ pub struct SweepArgs {
     #[arg(long)]
     pub figure: String,
     /// Learning rates, comma-separated (each > 0).
-    #[arg(long, value_delimiter = ',', default_value = "0.003,0.01,0.03,0.1", allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', default_value = "0.003,0.01,0.03,0.1", allow_negative_numbers = true,
+          value_parser = parse_positive_f64)]
     pub lr: Vec<f64>,
     /// Values of α for ours-variance, comma-separated (each ≥ 0).
-    #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5,1", allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5,1", allow_negative_numbers = true,
+          value_parser = parse_nonnegative_f64)]
     pub alpha: Vec<f64>,
     /// Name of the sweep: its outputs go to <out>/sweeps/<name>/ [default: the panel, e.g. 1c].
     #[arg(long)]
@@ -127,16 +129,6 @@ pub fn gather(sweep_dir: &Path, figure: Figure, cells: &[Cell]) -> Result<Vec<Sw
 /// `repro sweep`.
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let figure = Figure::parse(&args.figure)?;
-    for &lr in &args.lr {
-        if !(lr.is_finite() && lr > 0.0) {
-            bail!("--lr {lr}: every learning rate must be a number > 0");
-        }
-    }
-    for &a in &args.alpha {
-        if !(a.is_finite() && a >= 0.0) {
-            bail!("--alpha {a}: every α must be a number ≥ 0");
-        }
-    }
     let base = args.training.protocol(None, None)?;
     let inits = args.training.initializers(base.alpha)?;
     let grid = cells(&args.lr, &args.alpha, &inits);
@@ -148,6 +140,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     experiment::check_writable(&sweep_dir)?;
     let started = std::time::Instant::now();
     let mut trained = 0;
+    let mut rows = Vec::new();
     for cell in &grid {
         let mut protocol = base.clone();
         protocol.learning_rate = cell.lr;
@@ -171,9 +164,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             quiet: args.training.quiet,
         };
         trained += experiment::run_loaded(&plan, &mnist)?;
-        gather(&sweep_dir, figure, &grid)?;
+        rows = gather(&sweep_dir, figure, &grid)?;
     }
-    let rows = gather(&sweep_dir, figure, &grid)?;
     println!(
         "{trained} run(s) trained in {:.0} s; {} rows in {}",
         started.elapsed().as_secs_f64(),

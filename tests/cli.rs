@@ -448,4 +448,7 @@ fn a_tiny_sweep_writes_the_grid_and_its_heatmaps() {
     assert!(p.status.success(), "{}", text(&p));
     assert!(fs::metadata(figs.join("sweep-1c.png")).unwrap().len() > 1000);
     assert!(fs::read_to_string(figs.join("sweep-1c.svg")).unwrap().contains("ours-variance α=1"));
+    // Every learning rate and α of the grid is checked before anything runs.
+    assert_fails_with(&run(&["sweep", "--figure", "1c", "--lr", "0.01,-1"]), &["--lr", "must be a number > 0, got -1"]);
+    assert_fails_with(&run(&["sweep", "--figure", "1c", "--alpha", "0,-0.5"]), &["--alpha", "must be a number ≥ 0"]);
 }
