@@ -46,11 +46,14 @@ plot: build
 bench: build
 	$(REPRO) bench
 
-# Where each initializer works (README): panels 1b and 1c over learning rates x alpha.
-SWEEP_FLAGS ?= --seeds 3 --steps 300
+# Where each initializer works (README): the measured grid on panels 1c and 1b, and the
+# unshared control 1a (there every r = 1, so ours and ours-variance equal xavier-he).
+SWEEP_FLAGS ?= --lr 0.003,0.01,0.03,0.1 --alpha 0,0.5,1 --seeds 3 --steps 300
+SWEEP_INITS ?= xavier-he,ours,ours-variance,orthogonal,lsuv
 sweep: build data
-	$(REPRO) sweep --figure 1c --data $(DATA) --out $(RESULTS) --inits xavier-he,ours,ours-variance,orthogonal,lsuv $(SWEEP_FLAGS)
-	$(REPRO) sweep --figure 1b --data $(DATA) --out $(RESULTS) --inits xavier-he,ours,ours-variance,orthogonal,lsuv $(SWEEP_FLAGS)
+	$(REPRO) sweep --figure 1c --data $(DATA) --out $(RESULTS) --inits $(SWEEP_INITS) $(SWEEP_FLAGS)
+	$(REPRO) sweep --figure 1b --data $(DATA) --out $(RESULTS) --inits $(SWEEP_INITS) $(SWEEP_FLAGS)
+	$(REPRO) sweep --figure 1a --data $(DATA) --out $(RESULTS) --inits xavier-he,orthogonal,lsuv $(SWEEP_FLAGS)
 	$(REPRO) plot --results $(RESULTS) --out $(FIGURES)
 
 clean:
