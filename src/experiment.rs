@@ -152,6 +152,49 @@ pub fn check_batch_fits(protocol: &Protocol, mnist: &data::Mnist, data_dir: &Pat
     Ok(())
 }
 
+/// The protocol values in which a finished run's `recorded` protocol differs from `current`, as
+/// `key recorded → current`. `eval_batch_size` does not change a result and is not compared;
+/// `alpha` matters to `ours-variance` only.
+pub fn protocol_differences(recorded: &Protocol, current: &Protocol, init: &str) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::to_value(recorded), serde_json::to_value(current))
+    else {
+        unreachable!("a Protocol serializes to a JSON object");
+    };
+    old.iter()
+        .filter(|(key, _)| *key != "eval_batch_size" && (*key != "alpha" || init == "ours-variance"))
+        .filter(|(key, value)| new.get(*key) != Some(value))
+        .map(|(key, value)| format!("{key} {value} → {}", new.get(key).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// A panel folder holds runs of one protocol, so that its merged tables never mix two. Fails,
+/// before anything is trained, when a finished run in `panel` was trained with a protocol other
+/// than the plan's, unless `--force` retrains exactly that run.
+fn check_one_protocol(panel: &Path, plan: &Plan) -> Result<()> {
+    for (record, dir) in results::finished_runs(panel, &ALL_INIT_NAMES)? {
+        let retrained = plan.force
+            && plan.seeds.contains(&record.seed)
+            && plan.inits.iter().any(|i| i.name() == record.init);
+        if retrained {
+            continue;
+        }
+        let differences = match serde_json::from_value::<Protocol>(record.provenance["protocol"].clone()) {
+            Ok(recorded) => protocol_differences(&recorded, &plan.protocol, &record.init),
+            Err(_) => vec!["its result.json records no readable protocol".into()],
+        };
+        if !differences.is_empty() {
+            bail!(
+                "{} was trained with another protocol ({}); a results folder holds one protocol per panel, \
+                 so give this protocol its own --out folder (or pass --force to retrain those runs with it)",
+                dir.display(),
+                differences.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The stored record of a finished run.
 fn run_record(spec: &RunSpec, outcome: &train::Outcome, provenance: &Provenance) -> Result<RunRecord> {
     Ok(RunRecord {
@@ -190,6 +233,7 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
     let mut trained_total = 0;
     for &figure in &plan.figures {
         let panel = results::panel_dir(&plan.out, figure);
+        check_one_protocol(&panel, plan)?;
         let pending = plan.force
             || plan.inits.iter().any(|i| plan.seeds.iter().any(|&s| !results::is_finished(&panel, i.name(), s)));
         if !pending {
@@ -263,4 +307,21 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
         write_invocation("finished", &trained, &skipped)?;
     }
     Ok(trained_total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_differences_name_the_changed_values() {
+        let base = Protocol::default();
+        assert!(protocol_differences(&base, &base.clone(), "ours").is_empty());
+        let faster = Protocol { learning_rate: 0.03, steps: 300, ..base.clone() };
+        assert_eq!(protocol_differences(&base, &faster, "ours"), ["learning_rate 0.01 → 0.03", "steps 0 → 300"]);
+        // The evaluation batch does not change a result; α changes ours-variance only.
+        let other = Protocol { eval_batch_size: 10, alpha: 1.0, ..base.clone() };
+        assert!(protocol_differences(&base, &other, "xavier-he").is_empty());
+        assert_eq!(protocol_differences(&base, &other, "ours-variance"), ["alpha 0.5 → 1.0"]);
+    }
 }

@@ -139,6 +139,30 @@ fn a_short_run_writes_tidy_tables_and_a_rerun_skips_finished_seeds() {
 }
 
 #[test]
+fn a_rerun_with_another_protocol_is_refused_not_mixed_in() {
+    let f = fixture();
+    assert!(short_run(&f, &["--inits", "ours"]).status.success());
+    let summary = f.out.join("fig1a/summary.csv");
+    let before = fs::read_to_string(&summary).unwrap();
+
+    // Same panel folder, another learning rate: refused before training, nothing changed.
+    let o = short_run(&f, &["--inits", "ours", "--lr", "0.03"]);
+    assert_fails_with(&o, &["seed-0 was trained with another protocol", "learning_rate 0.01 → 0.03", "--out"]);
+    assert_eq!(fs::read_to_string(&summary).unwrap(), before);
+    // Also when the new plan covers other initializers only: the panel's tables would mix them.
+    assert_fails_with(&short_run(&f, &["--inits", "xavier-he", "--steps", "6"]), &["steps 5 → 6"]);
+
+    // --force retrains exactly the runs it covers; runs it does not cover still block.
+    assert_fails_with(&short_run(&f, &["--inits", "ours", "--seed-list", "0", "--lr", "0.03", "--force"]), &["seed-1"]);
+    let forced = short_run(&f, &["--inits", "ours", "--lr", "0.03", "--force"]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert_ne!(fs::read_to_string(&summary).unwrap(), before);
+    let record: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(f.out.join("fig1a/runs/ours/seed-1/result.json")).unwrap()).unwrap();
+    assert_eq!(record["provenance"]["protocol"]["learning_rate"], 0.03);
+}
+
+#[test]
 fn a_diverged_seed_is_recorded_counted_and_drawn() {
     let f = fixture();
     let o = short_run(&f, &["--lr", "1e12", "--inits", "xavier-he", "--steps", "20"]);
