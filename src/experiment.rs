@@ -173,9 +173,8 @@ pub fn protocol_differences(recorded: &Protocol, current: &Protocol, init: &str)
 /// than the plan's, unless `--force` retrains exactly that run.
 fn check_one_protocol(panel: &Path, plan: &Plan) -> Result<()> {
     for (record, dir) in results::finished_runs(panel, &ALL_INIT_NAMES)? {
-        let retrained = plan.force
-            && plan.seeds.contains(&record.seed)
-            && plan.inits.iter().any(|i| i.name() == record.init);
+        let retrained =
+            plan.force && plan.seeds.contains(&record.seed) && plan.inits.iter().any(|i| i.name() == record.init);
         if retrained {
             continue;
         }

@@ -112,8 +112,11 @@ fn load_panel(results: &Path, figure: Figure) -> Result<PanelData> {
     Ok(PanelData { figure, inits })
 }
 
+/// Mean curve `(step, mean)`, band `(step, low, high)` and the band's name for the legend.
+type MeanBand = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>, &'static str);
+
 /// Mean curve and band (±1 std for ≥ 3 seeds, else min–max) over equally long curves.
-fn mean_band(curves: &[SeedCurve]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>, &'static str) {
+fn mean_band(curves: &[SeedCurve]) -> MeanBand {
     let len = curves.iter().map(|c| c.points.len()).min().unwrap_or(0);
     let use_std = curves.len() >= 3;
     let mut mean = Vec::with_capacity(len);

@@ -116,7 +116,7 @@ fn csv_bytes<T: Serialize>(rows: impl IntoIterator<Item = T>, header: &[&str]) -
     for row in rows {
         w.serialize(row)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub const CURVE_HEADER: [&str; 5] = ["init", "seed", "step", "loss", "smoothed_loss"];

@@ -56,7 +56,8 @@ pub fn is_collapsed(diverged: bool, final_smoothed_loss: f64, test_accuracy: f64
     diverged
         || !final_smoothed_loss.is_finite()
         || final_smoothed_loss >= p.collapse_loss
-        || !(test_accuracy > p.collapse_accuracy)
+        || test_accuracy.is_nan()
+        || test_accuracy <= p.collapse_accuracy
 }
 
 /// The data order of one epoch: a permutation fixed by (seed, epoch) alone (a ChaCha8 shuffle),

@@ -183,7 +183,8 @@ fn a_diverged_seed_is_recorded_counted_and_drawn() {
 fn bad_data_gives_one_clear_error_naming_the_file() {
     let f = fixture();
     let out = f.out.to_str().unwrap();
-    let cases: Vec<(Box<dyn Fn(&Path)>, Vec<&str>)> = vec![
+    type Fault = Box<dyn Fn(&Path)>;
+    let cases: Vec<(Fault, Vec<&str>)> = vec![
         (
             Box::new(|d: &Path| fs::remove_file(d.join("t10k-labels-idx1-ubyte")).unwrap()),
             vec!["t10k-labels-idx1-ubyte not found", "make data"],
