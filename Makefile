@@ -48,7 +48,7 @@ bench: build
 
 # Where each initializer works (README): the measured grid on panels 1c and 1b, and the
 # unshared control 1a (there every r = 1, so ours and ours-variance equal xavier-he).
-SWEEP_FLAGS ?= --lr 0.003,0.01,0.03,0.1 --alpha 0,0.5,1 --seeds 3 --steps 300
+SWEEP_FLAGS ?= --lr 0.003,0.01,0.03,0.1 --alpha 0,0.25,0.5,1 --seeds 3 --steps 300
 SWEEP_INITS ?= xavier-he,ours,ours-variance,orthogonal,lsuv
 sweep: build data
 	$(REPRO) sweep --figure 1c --data $(DATA) --out $(RESULTS) --inits $(SWEEP_INITS) $(SWEEP_FLAGS)
