@@ -317,13 +317,22 @@ fn malformed_results_are_reported_not_drawn_silently() {
 
 /// Starts a longer run, waits until its first seed is stored, then interrupts it.
 fn interrupt_after_first_seed(f: &Fixture, signal: &str) {
-    let mut child = repro()
+    let mut command = repro();
+    command
         .args(["run", "--figure", "1a", "--seeds", "3", "--inits", "ours", "--steps", "150", "--batch-size", "8", "-q"])
         .args(["--data", f.data.to_str().unwrap(), "--out", f.out.to_str().unwrap()])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    // A test run started in the background by a non-interactive shell (`cargo test &`) inherits
+    // SIGINT ignored, and so would repro; give it the disposition a terminal's Ctrl-C meets.
+    // SAFETY: between fork and exec the closure only calls the async-signal-safe signal(2).
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
     // Seed 0 is stored and merged into the panel's tables; seed 1 is then in flight.
     let summary = f.out.join("fig1a/summary.csv");
     let merged = || fs::read_to_string(&summary).is_ok_and(|s| s.contains("\n1a,ours,0,"));
