@@ -227,6 +227,7 @@ pub fn run(plan: &Plan) -> Result<usize> {
 /// Runs the plan on data already loaded onto `plan.device`.
 /// (The caller checks the batch size against the data and that `plan.out` is writable.)
 pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
+    crate::interrupt::install();
     let provenance = Provenance::new(&plan.protocol, plan.device);
     let order: Vec<&str> = ALL_INIT_NAMES.to_vec();
     let mut trained_total = 0;
@@ -276,9 +277,9 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
                     skipped.push(id);
                     continue;
                 };
-                if plan.force {
-                    results::remove_run(&panel, init.name(), seed)?;
-                } else if results::is_finished(&panel, init.name(), seed) {
+                // (With --force the old run stays until the new one replaces it: an interruption
+                // keeps it.)
+                if !plan.force && results::is_finished(&panel, init.name(), seed) {
                     // Another process finished it between our check and our claim.
                     println!("{figure} {id}: finished by another repro process, skipped");
                     skipped.push(id);
@@ -287,6 +288,17 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
                 let bar = progress_bar(&spec, plan.quiet);
                 let outcome = train::train(&spec, &plan.protocol, mnist, plan.device, &bar);
                 bar.finish_and_clear();
+                let Some(outcome) = outcome else {
+                    results::merge_panel(&panel, &order)?;
+                    write_invocation("interrupted", &trained, &skipped)?;
+                    println!("{figure} {id}: interrupted, not stored (a rerun trains it)");
+                    bail!(
+                        "interrupted; {} finished run(s) of this invocation are kept in {}, rerun the same command to \
+                         continue",
+                        trained.len(),
+                        panel.display()
+                    );
+                };
                 let record = run_record(&spec, &outcome, &provenance)?;
                 results::save_run(&panel, &record, &outcome)?;
                 results::merge_panel(&panel, &order)?;

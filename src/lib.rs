@@ -7,6 +7,7 @@ pub mod cli;
 pub mod data;
 pub mod experiment;
 pub mod init;
+pub mod interrupt;
 pub mod layers;
 pub mod nets;
 pub mod norm;

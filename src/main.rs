@@ -14,6 +14,10 @@ fn main() {
         eprintln!("error: internal failure: {first}");
     }));
     if let Err(e) = repro::cli::main() {
+        if repro::interrupt::requested() {
+            eprintln!("{e:#}");
+            std::process::exit(repro::interrupt::EXIT_CODE);
+        }
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }

@@ -195,15 +195,6 @@ pub fn save_run(panel: &Path, record: &RunRecord, outcome: &Outcome) -> Result<(
     Ok(())
 }
 
-/// Removes a finished run (for `--force`).
-pub fn remove_run(panel: &Path, init: &str, seed: i64) -> Result<()> {
-    let dir = run_dir(panel, init, seed);
-    if dir.exists() {
-        fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
-    }
-    Ok(())
-}
-
 /// All finished runs of a panel, ordered by (initializer in `order`, then by name), then seed.
 pub fn finished_runs(panel: &Path, order: &[&str]) -> Result<Vec<(RunRecord, PathBuf)>> {
     let mut runs = Vec::new();

@@ -119,8 +119,15 @@ pub fn build_net(spec: &RunSpec, device: Device, train: &Split, batch_size: i64)
 }
 
 /// Trains one run. `data` must already be on `device`. `progress` shows the steps and the
-/// smoothed loss (pass a hidden bar to stay quiet).
-pub fn train(spec: &RunSpec, protocol: &Protocol, data: &Mnist, device: Device, progress: &ProgressBar) -> Outcome {
+/// smoothed loss (pass a hidden bar to stay quiet). `None` when an interruption was asked for
+/// (`crate::interrupt`): the run stops after the current step and leaves no outcome.
+pub fn train(
+    spec: &RunSpec,
+    protocol: &Protocol,
+    data: &Mnist,
+    device: Device,
+    progress: &ProgressBar,
+) -> Option<Outcome> {
     let started = Instant::now();
     let net = build_net(spec, device, &data.train, protocol.batch_size);
     let mut opt = nn::Sgd { momentum: protocol.momentum, dampening: 0.0, wd: protocol.weight_decay, nesterov: false }
@@ -138,6 +145,9 @@ pub fn train(spec: &RunSpec, protocol: &Protocol, data: &Mnist, device: Device, 
     let mut diverged = false;
     let mut order = Tensor::zeros([0], (Kind::Int64, device));
     for step in 0..total {
+        if crate::interrupt::requested() {
+            return None;
+        }
         let (epoch, b) = (step / per_epoch, step % per_epoch);
         if b == 0 {
             order = epoch_order(spec.seed, epoch, n_train).to_device(device);
@@ -167,7 +177,7 @@ pub fn train(spec: &RunSpec, protocol: &Protocol, data: &Mnist, device: Device, 
     let final_smoothed_loss = curve.last().map_or(f64::NAN, |s| s.smoothed_loss);
     let test_accuracy = accuracy(&net, &data.test, protocol.eval_batch_size);
     let collapsed = is_collapsed(diverged, final_smoothed_loss, test_accuracy, protocol);
-    Outcome {
+    Some(Outcome {
         curve,
         growth,
         final_smoothed_loss,
@@ -175,7 +185,7 @@ pub fn train(spec: &RunSpec, protocol: &Protocol, data: &Mnist, device: Device, 
         diverged,
         collapsed,
         wall_seconds: started.elapsed().as_secs_f64(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -221,8 +231,8 @@ mod tests {
         let p = tiny_protocol(9);
         let spec = RunSpec { figure: Figure::C, init: Initializer::Ours, seed: 1 };
         let bar = ProgressBar::hidden();
-        let a = train(&spec, &p, &data, Device::Cpu, &bar);
-        let b = train(&spec, &p, &data, Device::Cpu, &bar);
+        let a = train(&spec, &p, &data, Device::Cpu, &bar).unwrap();
+        let b = train(&spec, &p, &data, Device::Cpu, &bar).unwrap();
         assert_eq!(a.curve.len(), 9);
         assert_eq!(a.curve, b.curve, "same seed must give the same curve");
         assert_eq!(a.test_accuracy, b.test_accuracy);
@@ -234,7 +244,7 @@ mod tests {
         assert_eq!(a.growth[5].1.len(), 4);
         assert_eq!(a.final_smoothed_loss, a.curve[8].smoothed_loss);
         assert!((0.0..=1.0).contains(&a.test_accuracy));
-        let other_seed = train(&RunSpec { seed: 2, ..spec }, &p, &data, Device::Cpu, &bar);
+        let other_seed = train(&RunSpec { seed: 2, ..spec }, &p, &data, Device::Cpu, &bar).unwrap();
         assert_ne!(a.curve, other_seed.curve);
     }
 
@@ -246,7 +256,7 @@ mod tests {
         // A learning rate this large drives the loss to inf/NaN within a few steps.
         let p = Protocol { learning_rate: 1e12, ..tiny_protocol(20) };
         let spec = RunSpec { figure: Figure::A, init: Initializer::XavierHe, seed: 0 };
-        let out = train(&spec, &p, &data, Device::Cpu, &ProgressBar::hidden());
+        let out = train(&spec, &p, &data, Device::Cpu, &ProgressBar::hidden()).unwrap();
         assert!(out.diverged && out.collapsed);
         assert!(!out.curve.last().unwrap().loss.is_finite());
         assert!(out.curve.len() < 20);

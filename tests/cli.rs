@@ -315,8 +315,9 @@ fn malformed_results_are_reported_not_drawn_silently() {
     assert_fails_with(&run(&["summary", "--results", empty.to_str().unwrap()]), &["no results under"]);
 }
 
-/// Starts a longer run, waits until its first seed is stored, then interrupts it.
-fn interrupt_after_first_seed(f: &Fixture, signal: &str) {
+/// Starts a longer run, waits until its first seed is stored, then interrupts it; returns its exit
+/// code.
+fn interrupt_after_first_seed(f: &Fixture, signal: &str) -> Option<i32> {
     let mut command = repro();
     command
         .args(["run", "--figure", "1a", "--seeds", "3", "--inits", "ours", "--steps", "150", "--batch-size", "8", "-q"])
@@ -345,18 +346,26 @@ fn interrupt_after_first_seed(f: &Fixture, signal: &str) {
     }
     std::thread::sleep(Duration::from_millis(150)); // now inside seed 1
     Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-    child.wait().unwrap();
+    child.wait().unwrap().code()
 }
 
 #[test]
 fn interruption_keeps_finished_seeds_and_the_rerun_completes() {
     for signal in ["-INT", "-KILL"] {
         let f = fixture();
-        interrupt_after_first_seed(&f, signal);
+        let code = interrupt_after_first_seed(&f, signal);
         let panel = f.out.join("fig1a");
         let summary = lines(&panel.join("summary.csv"));
         assert!(summary.len() >= 2 && summary.len() < 4, "{signal}: {summary:?}");
         assert!(summary[1].starts_with("1a,ours,0,"));
+        // Ctrl-C stops after the current step, records the interruption and exits with 130;
+        // SIGKILL cannot be caught: the record still says "running".
+        let status = |p: &Path| {
+            let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(p.join("run.json")).unwrap()).unwrap();
+            v["status"].as_str().unwrap().to_string()
+        };
+        let (want_code, want_status) = if signal == "-INT" { (Some(130), "interrupted") } else { (None, "running") };
+        assert_eq!((code, status(&panel).as_str()), (want_code, want_status), "{signal}");
         // Every table parses whole: no truncated CSV.
         let curves = lines(&panel.join("curves.csv"));
         assert_eq!(curves.len(), 1 + 150 * (summary.len() - 1), "{signal}");
