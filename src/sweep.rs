@@ -12,7 +12,7 @@ use crate::cli::{parse_nonnegative_f64, parse_positive_f64, TrainingArgs};
 use crate::experiment::{self, Plan};
 use crate::init::Initializer;
 use crate::nets::Figure;
-use crate::results::{panel_dir, read_csv, write_atomic, SummaryRow, SUMMARY_HEADER};
+use crate::results::{csv_bytes, panel_dir, read_csv, write_atomic, SummaryRow, SUMMARY_HEADER};
 use anyhow::Result;
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -117,12 +117,7 @@ pub fn gather(sweep_dir: &Path, figure: Figure, cells: &[Cell]) -> Result<Vec<Sw
             });
         }
     }
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    w.write_record(SWEEP_HEADER)?;
-    for r in &rows {
-        w.serialize(r)?;
-    }
-    write_atomic(&sweep_dir.join("sweep.csv"), &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    write_atomic(&sweep_dir.join("sweep.csv"), &csv_bytes(&rows, &SWEEP_HEADER)?)?;
     Ok(rows)
 }
 
