@@ -288,8 +288,9 @@ pub fn run_loaded(plan: &Plan, mnist: &data::Mnist) -> Result<usize> {
                 let bar = progress_bar(&spec, plan.quiet);
                 let outcome = train::train(&spec, &plan.protocol, mnist, plan.device, &bar);
                 bar.finish_and_clear();
+                // Interrupted: nothing of this seed is stored, and every stored seed is merged
+                // already (right after it was saved), so only the invocation record changes.
                 let Some(outcome) = outcome else {
-                    results::merge_panel(&panel, &order)?;
                     write_invocation("interrupted", &trained, &skipped)?;
                     println!("{figure} {id}: interrupted, not stored (a rerun trains it)");
                     bail!(

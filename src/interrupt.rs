@@ -1,7 +1,7 @@
 //! Ctrl-C (SIGINT) and SIGTERM during `repro run` / `repro sweep`: the first one stops training
 //! after the current step. Finished seeds are on disk already; the seed in flight is dropped (a
-//! rerun trains it again from its start), the panel's tables are merged and `run.json` records
-//! the invocation as "interrupted". A second signal exits at once.
+//! rerun trains it again from its start), the panel's tables already hold every finished seed, and
+//! `run.json` records the invocation as "interrupted". A second signal exits at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
